@@ -1,0 +1,45 @@
+# One command sets everything up and does the job: `make serve`, `make test`, `make bench`.
+# Each creates .venv/ in the checkout and installs what it needs (Debian packages too).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: serve test bench lint site system-deps vendor clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+# Debian packages: chromium (browser tests) and bubblewrap (the grader's sandbox).
+system-deps:
+	@if command -v apt-get >/dev/null && { [ ! -x /usr/bin/chromium ] || ! command -v bwrap >/dev/null; }; then \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium bubblewrap >/dev/null; \
+	fi
+
+serve: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+site: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: $(STAMP) system-deps lint
+	$(BIN)/python -m pytest -n 2
+
+bench: $(STAMP) system-deps
+	$(BIN)/nnbasics bench
+
+# Refresh the vendored browser assets (KaTeX, iframe-worker) from npm; the result is committed.
+vendor:
+	$(BIN)/python -m nnbasics.site_assets
+
+clean:
+	rm -rf $(VENV) site .cache .pytest_cache .ruff_cache

@@ -1,0 +1,72 @@
+"""The ``nnbasics`` command line: ``grade``, ``grade-class`` and ``bench``.
+
+Heavy imports (nbgrader, the sandbox) happen inside the subcommands, so
+``nnbasics --help`` answers at once.
+"""
+
+import argparse
+import sys
+
+USAGE_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one sentence and status 2, as argparse does, but never a traceback
+        self.print_usage(sys.stderr)
+        print(f"nnbasics: error: {message}", file=sys.stderr)
+        sys.exit(USAGE_ERROR)
+
+
+def build_parser():
+    """The argument parser of every subcommand."""
+    p = _Parser(prog="nnbasics", description="Neural-network basics: grade exercises, run benchmarks.")
+    p.add_argument("--version", action="version", version="nnbasics 0.1.0")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    g = sub.add_parser("grade", help="grade your exercise notebooks against the hidden tests")
+    g.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", help="a notebook, or a directory of them")
+    g.add_argument("--json", action="store_true", help="print one JSON object on standard output")
+    g.add_argument("--html", metavar="DIR", help="write nbgrader feedback HTML (hidden tests stripped) here")
+    g.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS", help="limit per cell (default 10)")
+    g.add_argument(
+        "--notebook-timeout", type=float, default=120.0, metavar="SECONDS", help="limit per notebook (default 120)"
+    )
+    g.add_argument("--memory", type=int, default=2048, metavar="MB", help="kernel memory cap in MiB (default 2048)")
+    g.add_argument("--max-output", type=int, default=1024, metavar="KB", help="captured output cap per notebook in KiB")
+    g.add_argument("--assignment", metavar="ID", help="grade as this assignment instead of detecting it")
+
+    c = sub.add_parser("grade-class", help="grade a class's submissions (nbgrader's submitted/ layout)")
+    c.add_argument("submitted", metavar="SUBMITTED_DIR")
+    c.add_argument("--jobs", type=int, default=None, metavar="N", help="worker processes (default: cores)")
+    c.add_argument("--out", default="grades.csv", metavar="CSV", help="CSV to write (default grades.csv)")
+    c.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler (tcp://host:port, or local:N)")
+    c.add_argument("--force", action="store_true", help="grade again what is already graded")
+    c.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS")
+    c.add_argument("--memory", type=int, default=2048, metavar="MB")
+
+    sub.add_parser("bench", help="print the benchmark figures (core, site, grader)")
+    return p
+
+
+def main(argv=None):
+    """Entry point of the ``nnbasics`` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return USAGE_ERROR
+    if args.command == "grade":
+        from .grading.command import grade_command
+
+        return grade_command(args)
+    if args.command == "grade-class":
+        from .grading.classmode import grade_class_command
+
+        return grade_class_command(args)
+    from .bench import main as bench_main
+
+    return bench_main()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
