@@ -1,0 +1,30 @@
+"""``nnbasics bench``: print every benchmark figure the issues ask for, measured in one run.
+
+Each part has its own module with a ``main()`` that prints its figures:
+``bench_core`` (MLP step vs PyTorch), ``bench_site`` (mkdocs build times),
+``bench_grader`` (grade vs plain nbgrader, class speed-up, Dask throughput).
+"""
+
+import importlib
+import sys
+
+PARTS = ("core", "site", "grader")
+
+
+def main(parts=None):
+    """Run the benchmark parts (all by default) and return the exit status."""
+    status = 0
+    for part in parts or PARTS:
+        print(f"== {part} ==", flush=True)
+        try:
+            module = importlib.import_module(f"nnbasics.bench_{part}")
+        except ModuleNotFoundError as e:
+            print(f"  not available: {e}")
+            status = 1
+            continue
+        status |= module.main() or 0
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:] or None))
