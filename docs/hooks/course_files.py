@@ -1,0 +1,94 @@
+"""MkDocs hook: put the released exercise notebooks and every download into the site at build time.
+
+- ``exercises/<id>/<id>.ipynb`` (the committed, released notebooks) become the
+  pages ``exercises/<id>.ipynb``, which mkdocs-jupyter renders as previews;
+- the same bytes become ``downloads/<id>.ipynb``, the files the download
+  links point to;
+- each concept page listed in ``CONCEPT_PAGES`` becomes
+  ``downloads/<page>.ipynb``: its prose and code converted into a notebook
+  by ``page_notebook.py`` beside this file.
+
+Nothing is pasted by hand, so the site cannot drift from the exercises.
+Generated files are MkDocs ``File`` objects, so links to them are checked by
+``mkdocs build --strict`` like any other.
+"""
+
+import importlib.util
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import File
+
+log = logging.getLogger("mkdocs.hooks.course_files")
+
+ASSIGNMENTS = ("01_neuron", "02_learning_rate", "03_initialization", "04_loss", "05_chain_rule")
+
+# Concept page -> the assignment it prepares for.
+CONCEPT_PAGES = {
+    "neuron.md": "01_neuron",
+    "learning-rate.md": "02_learning_rate",
+    "initialization.md": "03_initialization",
+    "loss.md": "04_loss",
+    "chain-rule.md": "05_chain_rule",
+}
+
+
+def _load_converter():
+    # Hooks are loaded by path, not as a package: load the sibling module the same way.
+    path = Path(__file__).with_name("page_notebook.py")
+    spec = importlib.util.spec_from_file_location("nnbasics_docs_page_notebook", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_converter = _load_converter()
+_staging = []  # temporary copies of the exercises for the current build
+
+
+def _stage(path, assignment):
+    """A copy of ``path`` at ``<tmp>/exercises/<assignment>.ipynb``, as a page file at that URL.
+
+    mkdocs-jupyter wraps page files in a class that recomputes the source path
+    from ``src_dir`` and ``src_uri``, so a page must be a real file at the path its
+    URL names; the exercises live one folder deeper, hence the copy.
+    """
+    if not _staging:
+        _staging.append(tempfile.mkdtemp(prefix="nnbasics-site-"))
+    target = Path(_staging[0]) / "exercises" / f"{assignment}.ipynb"
+    target.parent.mkdir(exist_ok=True)
+    shutil.copyfile(path, target)
+    return target
+
+
+@event_priority(100)  # before mkdocs-jupyter's on_files, which must see the exercise pages
+def on_files(files, config):
+    """Add the exercise pages and all downloads to the site's files."""
+    root = Path(config.config_file_path).parent
+    missing = [a for a in ASSIGNMENTS if not (root / "exercises" / a / f"{a}.ipynb").is_file()]
+    if missing:
+        raise PluginError(
+            f"released exercise notebooks missing: {', '.join(f'exercises/{a}/{a}.ipynb' for a in missing)} "
+            "(they are generated from solutions/ with `nbgrader generate_assignment`)"
+        )
+    for a in ASSIGNMENTS:
+        path = root / "exercises" / a / f"{a}.ipynb"
+        _stage(path, a)
+        files.append(File(f"exercises/{a}.ipynb", _staging[0], config.site_dir, config.use_directory_urls))
+        files.append(File.generated(config, f"downloads/{a}.ipynb", content=path.read_bytes()))
+    docs = Path(config.docs_dir)
+    for page in CONCEPT_PAGES:
+        text = (docs / page).read_text(encoding="utf-8")
+        notebook = _converter.page_to_notebook(text)
+        files.append(File.generated(config, f"downloads/{Path(page).stem}.ipynb", content=notebook))
+    return files
+
+
+def on_post_build(config):
+    """Remove the staged copies once every page is written."""
+    while _staging:
+        shutil.rmtree(_staging.pop(), ignore_errors=True)
