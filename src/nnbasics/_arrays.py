@@ -12,7 +12,10 @@ def as_float(x, name="x"):
 
     Raises ``TypeError`` naming ``name`` when ``x`` is not numeric.
     """
-    arr = np.asarray(x)
+    try:
+        arr = np.asarray(x)
+    except ValueError:  # ragged nested lists: NumPy's own message does not say which argument
+        raise ValueError(f"{name} must be a number or a rectangular array of numbers (rows of equal length)") from None
     if arr.dtype == np.float32 or arr.dtype == np.float64:
         return arr
     if arr.dtype.kind not in "biuf":
@@ -36,7 +39,23 @@ def reduce(loss, reduction):
     check_reduction(reduction)
     if reduction == "none":
         return scalar_or_array(loss)
+    if reduction == "mean" and loss.size == 0:  # PyTorch: nan, without NumPy's "mean of empty slice" warning
+        return loss.dtype.type(np.nan)
     return loss.mean()[()] if reduction == "mean" else loss.sum()[()]
+
+
+def upstream(dout, z):
+    """Return ``dout`` as a float array, checking it is a scalar or has ``z``'s shape.
+
+    Raises ``ValueError`` naming ``dout`` on a shape mismatch (which NumPy
+    would otherwise broadcast silently into a wrong gradient).
+    """
+    dout = as_float(dout, "dout")
+    if dout.ndim == 0:
+        return float(dout)  # a Python float keeps float32 z float32 (NumPy's weak scalars)
+    if dout.shape != z.shape:
+        raise ValueError(f"dout must have z's shape {z.shape} (or be a scalar), got {dout.shape}")
+    return dout
 
 
 def same_shape(a, b, name_a, name_b):

@@ -8,7 +8,7 @@ rule. All of them are stable at |z| = 1000: no overflow warning and no nan.
 
 import numpy as np
 
-from ._arrays import as_float, scalar_or_array
+from ._arrays import as_float, scalar_or_array, upstream
 
 
 def sigmoid(z):
@@ -35,9 +35,9 @@ def sigmoid_backward(dout, z):
 
     Parameters
     ----------
-    dout : ndarray, same shape as ``z``
+    dout : ndarray, same shape as ``z``, or a scalar
         Upstream gradient dL/da.
-    z : ndarray
+    z : ndarray, any shape
         The pre-activation the forward pass saw.
 
     Returns
@@ -45,8 +45,9 @@ def sigmoid_backward(dout, z):
     ndarray, same shape as ``z``
         dL/dz.
     """
+    z = as_float(z, "z")
     s = sigmoid(z)
-    return dout * s * (1.0 - s)
+    return scalar_or_array(upstream(dout, z) * s * (1.0 - s))
 
 
 def tanh(z):
@@ -64,9 +65,23 @@ def tanh(z):
 
 
 def tanh_backward(dout, z):
-    """Gradient through tanh: ``dout * (1 - tanh(z)**2)``; shapes as ``sigmoid_backward``."""
-    t = np.tanh(as_float(z, "z"))
-    return dout * (1.0 - t * t)
+    """Gradient through tanh: ``dout * (1 - tanh(z)**2)``.
+
+    Parameters
+    ----------
+    dout : ndarray, same shape as ``z``, or a scalar
+        Upstream gradient dL/da.
+    z : ndarray, any shape
+        The pre-activation the forward pass saw.
+
+    Returns
+    -------
+    ndarray, same shape as ``z``
+        dL/dz.
+    """
+    z = as_float(z, "z")
+    t = np.tanh(z)
+    return scalar_or_array(upstream(dout, z) * (1.0 - t * t))
 
 
 def relu(z):
@@ -91,14 +106,15 @@ def relu_backward(dout, z):
 
     Parameters
     ----------
-    dout : ndarray, same shape as ``z``
-    z : ndarray
+    dout : ndarray, same shape as ``z``, or a scalar
+    z : ndarray, any shape
 
     Returns
     -------
     ndarray, same shape as ``z``
     """
-    return np.where(as_float(z, "z") > 0, dout, 0.0)
+    z = as_float(z, "z")
+    return scalar_or_array(np.where(z > 0, upstream(dout, z), 0.0).astype(z.dtype, copy=False))
 
 
 def leaky_relu(z, negative_slope=0.01):
@@ -118,18 +134,51 @@ def leaky_relu(z, negative_slope=0.01):
 
 
 def leaky_relu_backward(dout, z, negative_slope=0.01):
-    """Gradient through leaky ReLU (slope ``negative_slope`` at ``z <= 0``, as PyTorch)."""
-    return np.where(as_float(z, "z") > 0, dout, negative_slope * dout)
+    """Gradient through leaky ReLU: ``dout`` where ``z > 0``, ``negative_slope * dout`` elsewhere (as PyTorch).
+
+    Parameters
+    ----------
+    dout : ndarray, same shape as ``z``, or a scalar
+    z : ndarray, any shape
+    negative_slope : float
+
+    Returns
+    -------
+    ndarray, same shape as ``z``
+    """
+    z = as_float(z, "z")
+    dout = upstream(dout, z)
+    return scalar_or_array(np.where(z > 0, dout, negative_slope * dout).astype(z.dtype, copy=False))
 
 
 def identity(z):
-    """The linear activation ``z`` (as a float array); here so every activation has a name."""
+    """The linear activation ``z`` (as a float array); here so every activation has a name.
+
+    Parameters
+    ----------
+    z : array_like, any shape
+
+    Returns
+    -------
+    ndarray, same shape as ``z`` (a copy)
+    """
     return scalar_or_array(as_float(z, "z").copy())
 
 
 def identity_backward(dout, z):
-    """Gradient through the identity: ``dout``."""
-    return dout * np.ones_like(as_float(z, "z"))
+    """Gradient through the identity: ``dout`` itself.
+
+    Parameters
+    ----------
+    dout : ndarray, same shape as ``z``, or a scalar
+    z : ndarray, any shape
+
+    Returns
+    -------
+    ndarray, same shape as ``z``
+    """
+    z = as_float(z, "z")
+    return scalar_or_array(upstream(dout, z) * np.ones_like(z))
 
 
 def softmax(z, axis=-1):
@@ -158,7 +207,7 @@ def softmax_backward(dout, z, axis=-1):
 
     Parameters
     ----------
-    dout : ndarray, same shape as ``z``
+    dout : ndarray, same shape as ``z``, or a scalar
     z : ndarray, shape (..., C, ...)
     axis : int
 
@@ -166,6 +215,8 @@ def softmax_backward(dout, z, axis=-1):
     -------
     ndarray, same shape as ``z``
     """
+    z = as_float(z, "z")
+    dout = upstream(dout, z)
     s = softmax(z, axis)
     return s * (dout - (dout * s).sum(axis=axis, keepdims=True))
 
@@ -190,7 +241,20 @@ def log_softmax(z, axis=-1):
 
 
 def log_softmax_backward(dout, z, axis=-1):
-    """Gradient through log-softmax: ``dout - softmax(z) * sum(dout)`` along ``axis``."""
+    """Gradient through log-softmax: ``dout - softmax(z) * sum(dout)`` along ``axis``.
+
+    Parameters
+    ----------
+    dout : ndarray, same shape as ``z``, or a scalar
+    z : ndarray, shape (..., C, ...)
+    axis : int
+
+    Returns
+    -------
+    ndarray, same shape as ``z``
+    """
+    z = as_float(z, "z")
+    dout = upstream(dout, z) * np.ones_like(z)  # a scalar dout means the same upstream gradient everywhere
     return dout - softmax(z, axis) * dout.sum(axis=axis, keepdims=True)
 
 
@@ -204,7 +268,17 @@ ACTIVATIONS = {
 
 
 def get(name):
-    """Return ``(forward, backward)`` for an activation name; ``ValueError`` if unknown."""
+    """Return ``(forward, backward)`` for an activation name; ``ValueError`` if unknown.
+
+    Parameters
+    ----------
+    name : {"sigmoid", "tanh", "relu", "leaky_relu", "linear"}
+
+    Returns
+    -------
+    (callable, callable)
+        ``forward(z)`` and ``backward(dout, z)``, both shape-preserving.
+    """
     try:
         return ACTIVATIONS[name]
     except (KeyError, TypeError):

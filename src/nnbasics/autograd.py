@@ -26,7 +26,10 @@ class Value:
     """
 
     def __init__(self, data, _children=(), _op="", label=""):
-        self.data = float(data)
+        try:
+            self.data = float(data)
+        except (TypeError, ValueError):
+            raise TypeError(f"a Value holds a number, got {type(data).__name__} {data!r}") from None
         self.grad = 0.0
         self._backward = lambda: None
         self._prev = tuple(_children)
@@ -64,6 +67,10 @@ class Value:
     def __pow__(self, k):
         if isinstance(k, Value) or not isinstance(k, int | float):
             raise TypeError(f"the exponent must be a number, got {type(k).__name__}")
+        if self.data < 0 and not float(k).is_integer():
+            raise ValueError(f"a negative base ({self.data:g}) has no real power {k:g}")
+        if self.data == 0 and k < 0:
+            raise ZeroDivisionError(f"0 cannot be raised to the negative power {k:g} (a division by zero)")
         out = Value(self.data**k, (self,), f"**{k:g}")
 
         def _backward():  # d(a^k)/da = k a^(k-1)

@@ -27,18 +27,21 @@ def numerical_gradient(f, x, h=1e-5):
     ndarray, same shape as ``x``
     """
     if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
-        raise TypeError(f"x must be a float ndarray, got {type(x).__name__}")
+        got = f"an ndarray of dtype {x.dtype}" if isinstance(x, np.ndarray) else type(x).__name__
+        raise TypeError(f"x must be a float ndarray (e.g. np.array([1.0, 2.0])), got {got}")
     if not (x.flags.c_contiguous and x.flags.writeable):
         x = x.copy()  # a view is needed below; f is then called on the copy
     grad = np.empty(x.shape, dtype=np.float64)
     flat, gflat = x.reshape(-1), grad.reshape(-1)  # views: writing flat writes x
     for i in range(flat.size):
         old = flat[i]
-        flat[i] = old + h
-        f_plus = float(f(x))
-        flat[i] = old - h
-        f_minus = float(f(x))
-        flat[i] = old
+        try:
+            flat[i] = old + h
+            f_plus = float(f(x))
+            flat[i] = old - h
+            f_minus = float(f(x))
+        finally:  # x is restored even when f raises
+            flat[i] = old
         gflat[i] = (f_plus - f_minus) / (2 * h)
     return grad
 

@@ -97,6 +97,11 @@ def calculate_gain(nonlinearity, param=None):
 def zeros(shape, dtype=np.float64):
     """All-zero weights (every neuron identical: the symmetry never breaks).
 
+    Parameters
+    ----------
+    shape : tuple of int
+    dtype : numpy float dtype
+
     Returns
     -------
     ndarray, shape ``shape``
@@ -106,6 +111,13 @@ def zeros(shape, dtype=np.float64):
 
 def normal(shape, mean=0.0, std=1.0, rng=None, dtype=np.float64):
     """Weights drawn from N(mean, std**2).
+
+    Parameters
+    ----------
+    shape : tuple of int
+    mean, std : float
+    rng : numpy.random.Generator, optional
+    dtype : numpy float dtype
 
     Returns
     -------
@@ -117,6 +129,14 @@ def normal(shape, mean=0.0, std=1.0, rng=None, dtype=np.float64):
 def uniform(shape, a=0.0, b=1.0, rng=None, dtype=np.float64):
     """Weights drawn from U(a, b).
 
+    Parameters
+    ----------
+    shape : tuple of int
+    a, b : float
+        The bounds, ``a <= b``.
+    rng : numpy.random.Generator, optional
+    dtype : numpy float dtype
+
     Returns
     -------
     ndarray, shape ``shape``
@@ -125,9 +145,20 @@ def uniform(shape, a=0.0, b=1.0, rng=None, dtype=np.float64):
 
 
 def xavier_std(shape, gain=1.0):
-    """Glorot's standard deviation ``gain * sqrt(2 / (fan_in + fan_out))``."""
+    """Glorot's standard deviation ``gain * sqrt(2 / (fan_in + fan_out))``.
+
+    Parameters
+    ----------
+    shape : tuple of int, length >= 2
+    gain : float
+
+    Returns
+    -------
+    float
+        0 for a weight with no fans (nothing to draw).
+    """
     fan_in, fan_out = fans(shape)
-    return gain * math.sqrt(2.0 / (fan_in + fan_out))
+    return gain * math.sqrt(2.0 / (fan_in + fan_out)) if fan_in + fan_out else 0.0
 
 
 def xavier_uniform(shape, gain=1.0, rng=None, dtype=np.float64):
@@ -138,6 +169,7 @@ def xavier_uniform(shape, gain=1.0, rng=None, dtype=np.float64):
     shape : tuple of int, length >= 2
     gain : float
     rng : numpy.random.Generator, optional
+    dtype : numpy float dtype
 
     Returns
     -------
@@ -150,6 +182,13 @@ def xavier_uniform(shape, gain=1.0, rng=None, dtype=np.float64):
 def xavier_normal(shape, gain=1.0, rng=None, dtype=np.float64):
     """Glorot normal: N(0, std**2) with ``std = gain * sqrt(2 / (fan_in + fan_out))``.
 
+    Parameters
+    ----------
+    shape : tuple of int, length >= 2
+    gain : float
+    rng : numpy.random.Generator, optional
+    dtype : numpy float dtype
+
     Returns
     -------
     ndarray, shape ``shape``
@@ -158,7 +197,19 @@ def xavier_normal(shape, gain=1.0, rng=None, dtype=np.float64):
 
 
 def kaiming_std(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
-    """He's standard deviation ``gain / sqrt(fan)`` with ``fan`` chosen by ``mode``."""
+    """He's standard deviation ``gain / sqrt(fan)`` with ``fan`` chosen by ``mode``.
+
+    Parameters
+    ----------
+    shape : tuple of int, length >= 2
+    a, mode, nonlinearity
+        As ``kaiming_uniform``.
+
+    Returns
+    -------
+    float
+        0 when the chosen fan is 0 (nothing to draw).
+    """
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
     fan_in, fan_out = fans(shape)
@@ -179,6 +230,7 @@ def kaiming_uniform(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=
     nonlinearity : str
         Passed to ``calculate_gain`` with ``param=a``.
     rng : numpy.random.Generator, optional
+    dtype : numpy float dtype
 
     Returns
     -------
@@ -189,7 +241,13 @@ def kaiming_uniform(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=
 
 
 def kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None, dtype=np.float64):
-    """He normal: N(0, std**2) with ``std = gain / sqrt(fan)``; arguments as ``kaiming_uniform``.
+    """He normal: N(0, std**2) with ``std = gain / sqrt(fan)``.
+
+    Parameters
+    ----------
+    shape : tuple of int, length >= 2
+    a, mode, nonlinearity, rng, dtype
+        As ``kaiming_uniform``.
 
     Returns
     -------

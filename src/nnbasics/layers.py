@@ -12,7 +12,7 @@ import numpy as np
 
 from . import activations, init
 from ._arrays import as_float
-from .losses import cross_entropy, cross_entropy_grad
+from .losses import cross_entropy_with_grad
 from .neuron import dense_forward
 
 relu_backward = activations.relu_backward
@@ -56,20 +56,53 @@ def linear_backward(dout, X, W):
     db : ndarray, shape (fan_out,)
         ``dout.sum(axis=0)``.
     """
-    dout, X, W = as_float(dout, "dout"), as_float(X, "X"), as_float(W, "W")
-    if dout.shape != (X.shape[0], W.shape[0]):
-        raise ValueError(f"dout must have shape ({X.shape[0]}, {W.shape[0]}), got {dout.shape}")
+    dout, X, W = _check_linear(dout, X, W)
     return dout @ W, dout.T @ X, dout.sum(axis=0)
 
 
+def _check_linear(dout, X, W):
+    """The three arguments of ``linear_backward`` as float arrays, with matching shapes."""
+    dout, X, W = as_float(dout, "dout"), as_float(X, "X"), as_float(W, "W")
+    if W.ndim != 2:
+        raise ValueError(f"W must have shape (fan_out, fan_in), got {W.shape}")
+    if X.ndim != 2 or X.shape[1] != W.shape[1]:
+        raise ValueError(f"X must have shape (N, {W.shape[1]}) to match W of shape {W.shape}, got {X.shape}")
+    if dout.shape != (X.shape[0], W.shape[0]):
+        raise ValueError(f"dout must have shape ({X.shape[0]}, {W.shape[0]}), got {dout.shape}")
+    return dout, X, W
+
+
 def activation_forward(z, name):
-    """Apply the activation ``name``; returns ``(a, z)``, the cache being ``z``."""
+    """Apply the activation ``name``, keeping ``z`` for the backward pass.
+
+    Parameters
+    ----------
+    z : ndarray, any shape
+    name : {"sigmoid", "tanh", "relu", "leaky_relu", "linear"}
+
+    Returns
+    -------
+    a : ndarray, same shape as ``z``
+    cache : ndarray
+        ``z`` itself.
+    """
     forward, _ = activations.get(name)
     return forward(z), z
 
 
 def activation_backward(dout, z, name):
-    """Gradient through the activation ``name`` at pre-activation ``z``."""
+    """Gradient through the activation ``name`` at pre-activation ``z``.
+
+    Parameters
+    ----------
+    dout : ndarray, same shape as ``z``
+    z : ndarray, any shape
+    name : {"sigmoid", "tanh", "relu", "leaky_relu", "linear"}
+
+    Returns
+    -------
+    ndarray, same shape as ``z``
+    """
     _, backward = activations.get(name)
     return backward(dout, z)
 
@@ -154,9 +187,16 @@ def mlp_backward(dscores, caches, activation="relu"):
     grads, dh = {}, dscores
     for layer in range(len(caches), 0, -1):
         (X, W), z = caches[layer - 1]
-        if z is not None:
+        if z is not None and activation == "relu" and dh is not dscores:
+            # dh is our own fresh array: zero it in place where z <= 0 (a branch-free multiply is
+            # several times faster than np.where; equal to relu_backward for finite gradients)
+            np.multiply(dh, z > 0, out=dh)
+        elif z is not None:
             dh = activation_backward(dh, z, activation)
-        dh, grads[f"W{layer}"], grads[f"b{layer}"] = linear_backward(dh, X, W)
+        dout, X, W = _check_linear(dh, X, W)
+        grads[f"W{layer}"], grads[f"b{layer}"] = dout.T @ X, dout.sum(axis=0)
+        if layer > 1:  # the input's own gradient is nobody's parameter: skip that product, as PyTorch does
+            dh = dout @ W
     return grads
 
 
@@ -181,5 +221,5 @@ def two_layer_grads(X, y, params):
     if missing:
         raise ValueError(f"params must have keys W1 b1 W2 b2; missing {sorted(missing)}")
     scores, caches = mlp_forward(X, {k: params[k] for k in ("W1", "b1", "W2", "b2")}, "relu")
-    loss = cross_entropy(scores, y)
-    return float(loss), mlp_backward(cross_entropy_grad(scores, y), caches, "relu")
+    loss, dscores = cross_entropy_with_grad(scores, y)
+    return float(loss), mlp_backward(dscores, caches, "relu")

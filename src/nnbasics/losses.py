@@ -15,6 +15,20 @@ def _scale(n, reduction):
     return 1.0 / n if reduction == "mean" and n else 1.0
 
 
+def _pos_weight(pos_weight, y):
+    """``pos_weight`` as a float array that broadcasts to ``y`` without changing its shape."""
+    pw = as_float(pos_weight, "pos_weight")
+    try:
+        ok = np.broadcast_shapes(pw.shape, y.shape) == y.shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(
+            f"pos_weight must broadcast to y's shape {y.shape} (e.g. one weight per class), got {pw.shape}"
+        )
+    return pw
+
+
 def mse(pred, target, reduction="mean"):
     """Mean squared error ``(pred - target)**2``, reduced.
 
@@ -33,7 +47,18 @@ def mse(pred, target, reduction="mean"):
 
 
 def mse_grad(pred, target, reduction="mean"):
-    """Gradient of ``mse`` with respect to ``pred``: ``2 (pred - target)`` scaled by the reduction."""
+    """Gradient of ``mse`` with respect to ``pred``: ``2 (pred - target)`` scaled by the reduction.
+
+    Parameters
+    ----------
+    pred, target : ndarray, same shape
+    reduction : {"mean", "sum", "none"}
+        ``"none"`` gives the gradient of ``mse(..., "none").sum()``.
+
+    Returns
+    -------
+    ndarray, same shape as ``pred``
+    """
     pred, target = as_float(pred, "pred"), as_float(target, "target")
     same_shape(pred, target, "pred", "target")
     check_reduction(reduction)
@@ -65,7 +90,17 @@ def binary_cross_entropy(p, y, reduction="mean"):
 
 
 def binary_cross_entropy_grad(p, y, reduction="mean"):
-    """Gradient of ``binary_cross_entropy`` w.r.t. ``p``: ``(p - y) / max(p (1 - p), 1e-12)``, as PyTorch."""
+    """Gradient of ``binary_cross_entropy`` w.r.t. ``p``: ``(p - y) / max(p (1 - p), 1e-12)``, as PyTorch.
+
+    Parameters
+    ----------
+    p, y : ndarray, same shape, values in [0, 1]
+    reduction : {"mean", "sum", "none"}
+
+    Returns
+    -------
+    ndarray, same shape as ``p``
+    """
     p, y = as_float(p, "p"), as_float(y, "y")
     same_shape(p, y, "p", "y")
     check_reduction(reduction)
@@ -91,19 +126,38 @@ def bce_with_logits(logits, y, reduction="mean", pos_weight=None):
     """
     z, y = as_float(logits, "logits"), as_float(y, "y")
     same_shape(z, y, "logits", "y")
+    check_reduction(reduction)
     softplus_neg = np.maximum(-z, 0) + np.log1p(np.exp(-np.abs(z)))  # log(1 + exp(-z)), stably
     if pos_weight is None:
         return reduce((1 - y) * z + softplus_neg, reduction)
-    w = 1 + (as_float(pos_weight, "pos_weight") - 1) * y
+    w = 1 + (_pos_weight(pos_weight, y) - 1) * y
     return reduce((1 - y) * z + w * softplus_neg, reduction)
 
 
-def bce_with_logits_grad(logits, y, reduction="mean"):
-    """Gradient of ``bce_with_logits`` w.r.t. the logits: ``sigmoid(z) - y``, scaled by the reduction."""
+def bce_with_logits_grad(logits, y, reduction="mean", pos_weight=None):
+    """Gradient of ``bce_with_logits`` w.r.t. the logits, scaled by the reduction.
+
+    ``sigmoid(z) - y`` without ``pos_weight``; with it, the derivative of
+    ``(1 - y) z + w softplus(-z)``, ``w = 1 + (pos_weight - 1) y``, which is
+    ``(1 - y) - w sigmoid(-z)``.
+
+    Parameters
+    ----------
+    logits, y : ndarray, same shape
+    reduction : {"mean", "sum", "none"}
+    pos_weight : ndarray broadcastable to ``y``, optional
+
+    Returns
+    -------
+    ndarray, same shape as ``logits``
+    """
     z, y = as_float(logits, "logits"), as_float(y, "y")
     same_shape(z, y, "logits", "y")
     check_reduction(reduction)
-    return (sigmoid(z) - y) * _scale(z.size, reduction)
+    if pos_weight is None:
+        return (sigmoid(z) - y) * _scale(z.size, reduction)
+    w = 1 + (_pos_weight(pos_weight, y) - 1) * y
+    return ((1 - y) - w * sigmoid(-z)) * _scale(z.size, reduction)
 
 
 def _ce_parts(logits, target, weight, ignore_index, label_smoothing):
@@ -136,7 +190,7 @@ def _ce_parts(logits, target, weight, ignore_index, label_smoothing):
         q = np.zeros((n, c))
         q[rows, t1[rows]] = (1 - label_smoothing) * w[t1[rows]]
         q[rows] += label_smoothing / c * w
-        denom = w[t1[rows]].sum()
+        denom = float(w[t1[rows]].sum())  # a Python float keeps float32 losses float32
     elif t.dtype.kind == "f":  # class probabilities
         if t.shape != z.shape:
             raise ValueError(f"probability targets must have the logits' shape {z.shape}, got {t.shape}")
@@ -171,16 +225,20 @@ def cross_entropy(logits, target, reduction="mean", weight=None, ignore_index=-1
     """
     check_reduction(reduction)
     logp, q, denom = _ce_parts(logits, target, weight, ignore_index, label_smoothing)
-    per_row = 0.0 - (q * logp).sum(axis=1)  # 0.0 - x: no "-0.0" for a perfect prediction
-    if reduction == "none":
-        return scalar_or_array(per_row.reshape(np.shape(logits)[:-1]))
-    if reduction == "sum":
-        return per_row.sum()[()]
-    return (per_row.sum() / denom)[()] if denom else np.float64(np.nan)
+    return _ce_loss(logp, q, denom, reduction, np.shape(logits))
 
 
 def cross_entropy_grad(logits, target, reduction="mean", weight=None, ignore_index=-100, label_smoothing=0.0):
     """Gradient of ``cross_entropy`` w.r.t. the logits: ``softmax(z) * sum(q) - q`` per row.
+
+    ``q`` is each row's target distribution times the class weights (see
+    ``cross_entropy``); ignored rows get a zero gradient.
+
+    Parameters
+    ----------
+    logits : ndarray, shape (N, C) or (C,)
+    target, reduction, weight, ignore_index, label_smoothing
+        As ``cross_entropy``; ``"none"`` gives the gradient of the per-row losses' sum.
 
     Returns
     -------
@@ -188,10 +246,43 @@ def cross_entropy_grad(logits, target, reduction="mean", weight=None, ignore_ind
     """
     check_reduction(reduction)
     logp, q, denom = _ce_parts(logits, target, weight, ignore_index, label_smoothing)
+    return _ce_grad(logp, q, denom, reduction, np.shape(logits))
+
+
+def _ce_loss(logp, q, denom, reduction, shape):
+    per_row = 0.0 - (q * logp).sum(axis=1)  # 0.0 - x: no "-0.0" for a perfect prediction
+    if reduction == "none":
+        return scalar_or_array(per_row.reshape(shape[:-1]))
+    if reduction == "sum":
+        return per_row.sum()[()]
+    return (per_row.sum() / denom)[()] if denom else per_row.dtype.type(np.nan)  # every row ignored: nan, as PyTorch
+
+
+def _ce_grad(logp, q, denom, reduction, shape):
     grad = np.exp(logp) * q.sum(axis=1, keepdims=True) - q
     if reduction == "mean":
         grad = grad / denom if denom else grad * np.nan
-    return grad.reshape(np.shape(logits))
+    return grad.reshape(shape)
+
+
+def cross_entropy_with_grad(logits, target):
+    """``cross_entropy(logits, target)`` and its gradient from one softmax (the training loop's hot path).
+
+    Parameters
+    ----------
+    logits : ndarray, shape (N, C)
+    target : ndarray of int, shape (N,)
+
+    Returns
+    -------
+    loss : float
+        The mean loss.
+    grad : ndarray, shape (N, C)
+        ``cross_entropy_grad(logits, target)``.
+    """
+    logp, q, denom = _ce_parts(logits, target, None, -100, 0.0)
+    shape = np.shape(logits)
+    return _ce_loss(logp, q, denom, "mean", shape), _ce_grad(logp, q, denom, "mean", shape)
 
 
 __all__ = [

@@ -74,7 +74,11 @@ def dense_forward(X, W, b):
         raise ValueError(f"X must have shape (N, {W.shape[1]}) to match W of shape {W.shape}, got {X.shape}")
     if b.shape != (W.shape[0],):
         raise ValueError(f"b must have shape ({W.shape[0]},) to match W of shape {W.shape}, got {b.shape}")
-    return X @ W.T + b
+    out = X @ W.T  # W.T is a view: BLAS reads W transposed, no copy
+    if out.dtype == np.result_type(out, b):
+        out += b  # in place: a second (N, fan_out) array costs as much as the add (page faults)
+        return out
+    return out + b
 
 
 def decision_boundary(w, b, x0):

@@ -100,8 +100,12 @@ def steps_to_converge(lam, lr, w0=1.0, tol=1e-6):
     float or ndarray of shape (M,)
         ``inf`` where it never converges (``lr >= 2 / lam``, or ``lr <= 0``).
     """
+    if not lam > 0:
+        raise ValueError(f"lam (the curvature) must be positive, got {lam!r}")
+    if not tol > 0:
+        raise ValueError(f"tol must be positive, got {tol!r}")
     r = np.abs(1.0 - np.asarray(lr, dtype=np.float64) * lam)
-    need = math.log(tol / abs(w0))
+    need = math.log(tol / abs(w0)) if w0 else 0.0
     with np.errstate(divide="ignore"):  # r == 0 (one-step convergence) gives log 0 = -inf
         k = np.where((r < 1) & (r > 0), np.ceil(need / np.log(np.where((r < 1) & (r > 0), r, 0.5))), np.inf)
     k = np.where(r == 0, 1.0, k)

@@ -3,12 +3,20 @@
 import numpy as np
 
 from .layers import init_mlp, mlp_backward, mlp_forward
-from .losses import cross_entropy, cross_entropy_grad
+from .losses import cross_entropy_with_grad
 from .optim import sgd_step
 
 
 def two_moons(n=200, noise=0.1, rng=None):
     """Two interleaved half-circles, a classic non-linearly separable problem.
+
+    Parameters
+    ----------
+    n : int
+        Number of points.
+    noise : float
+        Standard deviation of the Gaussian noise added to each coordinate.
+    rng : numpy.random.Generator, optional
 
     Returns
     -------
@@ -27,10 +35,20 @@ def two_moons(n=200, noise=0.1, rng=None):
 def blobs(n=200, centers=((-1.0, -1.0), (1.0, 1.0)), std=0.5, rng=None):
     """Gaussian blobs around ``centers``, one class each.
 
+    Parameters
+    ----------
+    n : int
+        Number of points.
+    centers : array_like, shape (K, D)
+        One centre per class.
+    std : float
+    rng : numpy.random.Generator, optional
+
     Returns
     -------
-    X : ndarray, shape (n, 2)
+    X : ndarray, shape (n, D)
     y : ndarray of int, shape (n,)
+        Class indices in [0, K).
     """
     rng = np.random.default_rng() if rng is None else rng
     c = np.asarray(centers, dtype=np.float64)
@@ -68,9 +86,9 @@ def train_mlp(X, y, sizes, lr=0.1, epochs=100, rng=None, scheme="kaiming", activ
     history = {"loss": np.empty(epochs), "accuracy": np.empty(epochs), "grad_norms": np.empty((epochs, n_layers))}
     for epoch in range(epochs):
         scores, caches = mlp_forward(X, params, activation)
-        history["loss"][epoch] = cross_entropy(scores, y)
+        history["loss"][epoch], dscores = cross_entropy_with_grad(scores, y)
         history["accuracy"][epoch] = np.mean(scores.argmax(axis=1) == y)
-        grads = mlp_backward(cross_entropy_grad(scores, y), caches, activation)
+        grads = mlp_backward(dscores, caches, activation)
         history["grad_norms"][epoch] = [np.linalg.norm(grads[f"W{k}"]) for k in range(1, n_layers + 1)]
         step = lr if schedule is None else schedule(lr, epoch)
         params = {k: sgd_step(v, grads[k], step) for k, v in params.items()}
