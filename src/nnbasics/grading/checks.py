@@ -178,6 +178,13 @@ def _safe_repr(x):
         return "<unprintable>"
 
 
+def _safe_str(e):
+    try:
+        return str(e)
+    except BaseException:
+        return "<unprintable>"
+
+
 class Opaque:
     """A value of a type the format does not carry; it equals nothing."""
 
@@ -293,7 +300,7 @@ def run_case(fn, args, kwargs):
         out["error"] = {
             "type": type(e).__name__,
             "mro": [c.__name__ for c in type(e).__mro__],
-            "message": _safe_repr(e.args[0] if len(e.args) == 1 else e)[:300],
+            "message": _safe_str(e)[:300],
         }
     out["args_digest"] = digest([args, kwargs])
     return out
@@ -351,7 +358,7 @@ def judge(outcome, expect, rtol=1e-7, atol=0.0, args_digest=None, reference_ok=F
             return f"the {expect.exc} message should mention {expect.match!r}; got {error.get('message')!r}"
         return None
     if error is not None:
-        return f"raised {error.get('type')}: {error.get('message')}"
+        return f"raised {error.get('type')}" + (f": {error['message']}" if error.get("message") else "")
     if outcome.get("warnings"):
         return f"emitted a warning ({outcome['warnings'][0]}); a correct answer emits none"
     if args_digest is not None and outcome.get("args_digest") != args_digest:
@@ -468,5 +475,11 @@ def check(fn, args=None, kwargs=None, *, expect, rtol=1e-7, atol=0.0, msg=""):
     outcome = json.loads(json.dumps(run_case(fn, args, kwargs)))
     why = judge(outcome, expect, rtol, atol, before, REFERENCE_OK)
     if why:
-        name = getattr(fn, "__name__", "the answer")
-        raise AssertionError(f"{name}: {why}. {msg}".strip())
+        raise AssertionError(failure(fn, args, why, msg))
+
+
+def failure(fn, args, why, msg):
+    """The message of a failed case: whose answer, what went wrong, and the hint."""
+    learner = args[0] if _is_helper(fn) and args else fn
+    name = learner.name if type(learner) is Ref else getattr(learner, "__name__", "the answer")
+    return f"{name}: {why}. {msg}".strip()

@@ -1,0 +1,156 @@
+"""``nnbasics grade``: grade learner notebooks, print a table or JSON, exit 0/1/2.
+
+Exit status (design.md): 0 when every notebook was graded, whatever the
+score; 1 when any could not be graded (invalid or crashed); 2 for a usage
+error. Notebooks are graded side by side (each in its own kernel) and are
+only ever read.
+"""
+
+import json
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from .course import ASSIGNMENTS, site_link
+
+USAGE, FAILED, OK = 2, 1, 0
+
+
+def _usage(message):
+    print(f"nnbasics grade: error: {message}", file=sys.stderr)
+    return USAGE
+
+
+def expand(paths):
+    """Turn the command-line paths into ``(path, bytes or error message)`` pairs, in order."""
+    items = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found = sorted(q for q in p.iterdir() if q.suffix == ".ipynb" and q.is_file())
+            if not found:
+                items.append((str(p), f"{p} is a folder with no notebooks in it"))
+            items.extend(_read(q) for q in found)
+        else:
+            items.append(_read(p))
+    return items
+
+
+def _read(p):
+    try:
+        return str(p), p.read_bytes()
+    except FileNotFoundError:
+        return str(p), f"{p} does not exist"
+    except PermissionError:
+        return str(p), f"{p} cannot be read (permission denied)"
+    except OSError as e:
+        return str(p), f"{p} cannot be read ({e.strerror or e})"
+
+
+def grade_all(items, limits, assignment=None, html_dir=None, jobs=None):
+    """Grade ``(path, bytes or error)`` items in parallel; return the notebook entries in order."""
+    from .grade import grade, template_gradebook
+
+    template_gradebook()  # build (or find) it once, before the threads start
+
+    def one(item):
+        path, data = item
+        if isinstance(data, str):
+            return _invalid(path, data, assignment)
+        try:
+            return grade(data, path, limits, assignment, html_dir)
+        except Exception as e:  # a grader fault must still be one clear line, not a traceback
+            return {**_invalid(path, f"the grader failed on {Path(path).name}: {e}", assignment), "status": "crashed"}
+
+    workers = jobs or min(len(items), max(2, os.cpu_count() or 2))
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        return list(pool.map(one, items))
+
+
+def _invalid(path, message, assignment):
+    return {
+        "path": path,
+        "assignment": assignment,
+        "status": "invalid",
+        "error": message,
+        "score": 0.0,
+        "max_score": 0.0,
+        "tests": [],
+    }
+
+
+def summary(entries):
+    """The JSON object of ``--json``: totals over graded notebooks and the notebook entries."""
+    return {
+        "score": sum(e["score"] for e in entries),
+        "max_score": sum(e["max_score"] for e in entries),
+        "notebooks": entries,
+    }
+
+
+def print_table(entries, console=None):
+    """A readable report: one table per notebook, feedback under each failed test."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    for e in entries:
+        title = f"{e['path']}" + (f"  ({e['assignment']})" if e["assignment"] else "")
+        if e["status"] == "invalid":
+            console.print(f"[bold]{title}[/bold]: [red]not graded[/red]: {e['error']}")
+            continue
+        table = Table(title=title, title_justify="left", show_lines=False)
+        table.add_column("test")
+        table.add_column("points", justify="right")
+        table.add_column("result")
+        table.add_column("feedback", overflow="fold")
+        for t in e["tests"]:
+            mark = "[green]pass[/green]" if t["passed"] else "[red]fail[/red]"
+            table.add_row(t["grade_id"], f"{t['score']:g} / {t['max_score']:g}", mark, t["feedback"] or "")
+        console.print(table)
+        if e["status"] == "crashed":
+            console.print(f"[red]crashed[/red]: {e['error']} (its tests count 0)")
+        console.print(f"score {e['score']:g} / {e['max_score']:g}")
+        if e["assignment"] and any(not t["passed"] for t in e["tests"]):
+            console.print(f"read again: {site_link(e['assignment'])}")
+        console.print()
+
+
+def grade_command(args):
+    """Run ``nnbasics grade`` from parsed arguments; return the exit status."""
+    if args.assignment is not None and args.assignment not in ASSIGNMENTS:
+        return _usage(f"--assignment must be one of {', '.join(ASSIGNMENTS)}, got {args.assignment!r}")
+    for flag, value in (("--timeout", args.timeout), ("--notebook-timeout", args.notebook_timeout)):
+        if not value > 0:
+            return _usage(f"{flag} must be a positive number of seconds, got {value:g}")
+    if args.memory < 128:
+        return _usage(f"--memory must be at least 128 MiB, got {args.memory}")
+    if args.max_output < 1:
+        return _usage(f"--max-output must be at least 1 KiB, got {args.max_output}")
+    if args.html and Path(args.html).exists() and not Path(args.html).is_dir():
+        return _usage(f"--html needs a folder, and {args.html} is a file")
+
+    from .sandbox import Limits, level
+
+    if level() != "bwrap":
+        print(
+            "nnbasics grade: note: bubblewrap is not available, so the notebook runs without a filesystem "
+            "sandbox (limits still apply)",
+            file=sys.stderr,
+        )
+    limits = Limits(args.timeout, args.notebook_timeout, args.memory, args.max_output)
+    try:
+        entries = grade_all(expand(args.notebooks), limits, args.assignment, args.html)
+    except (OSError, FileNotFoundError) as e:
+        print(f"nnbasics grade: error: {e}", file=sys.stderr)
+        return FAILED
+    except KeyboardInterrupt:
+        print("nnbasics grade: interrupted", file=sys.stderr)
+        return 130
+    if args.json:
+        json.dump(summary(entries), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print_table(entries)
+    return OK if all(e["status"] == "graded" for e in entries) else FAILED
