@@ -41,6 +41,7 @@ def build_parser():
     c.add_argument("--out", default="grades.csv", metavar="CSV", help="CSV to write (default grades.csv)")
     c.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler (tcp://host:port, or local:N)")
     c.add_argument("--force", action="store_true", help="grade again what is already graded")
+    c.add_argument("--gradebook", metavar="DB", help="nbgrader gradebook to write (default: next to SUBMITTED_DIR)")
     c.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS")
     c.add_argument("--memory", type=int, default=2048, metavar="MB")
 

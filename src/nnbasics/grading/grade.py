@@ -121,25 +121,41 @@ def template_gradebook():
         raise OSError("no writable folder for the grader's gradebook (tried ~/.cache and the temp folder)")
 
 
-def _build_gradebook(path, students=(STUDENT,)):
+def _build_gradebook(path):
     path = Path(path)
     path.unlink(missing_ok=True)
-    url = f"sqlite:///{path}"
+    ensure_course(f"sqlite:///{path}", [STUDENT])
+    return path
+
+
+def ensure_course(db_url, students=()):
+    """Make the gradebook at ``db_url`` hold the five assignments' cells and these students' submissions.
+
+    Assignments already there are left alone (e.g. made by ``nbgrader generate_assignment``);
+    missing ones are recorded with nbgrader's own generate_assignment steps.
+    """
+    from nbgrader.api import MissingEntry
+
     # nbgrader runs the `alembic` script when it creates a gradebook: make sure it is found
     bindir = os.path.dirname(sys.executable)
-    os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
-    with Gradebook(url) as gb:
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    missing = []
+    with Gradebook(db_url) as gb:
         for assignment in ASSIGNMENTS:
             gb.update_or_create_assignment(assignment)
-    for assignment in ASSIGNMENTS:
-        resources = {"nbgrader": {"assignment": assignment, "notebook": assignment, "db_url": url}}
+            try:
+                gb.find_notebook(assignment, assignment)
+            except MissingEntry:
+                missing.append(assignment)
+    for assignment in missing:
+        resources = {"nbgrader": {"assignment": assignment, "notebook": assignment, "db_url": db_url}}
         run_steps(generate_steps(save=True), source_notebook(assignment), resources)
-    with Gradebook(url) as gb:
+    with Gradebook(db_url) as gb:
         for student in students:
             gb.update_or_create_student(student)
             for assignment in ASSIGNMENTS:
                 gb.update_or_create_submission(assignment, student)
-    return path
 
 
 # -- the pipeline ----------------------------------------------------------------
@@ -181,13 +197,15 @@ def _points(assignment):
 
 
 def _entry(path, assignment, status, error, tests):
+    known = assignment in ASSIGNMENTS
     return {
         "path": path,
         "assignment": assignment,
         "status": status,
         "error": error,
         "score": sum(t["score"] for t in tests),
-        "max_score": sum(t["max_score"] for t in tests),
+        # an ungradable file of a known assignment still shows what it was out of
+        "max_score": sum(t["max_score"] for t in tests) or (sum(_points(assignment).values()) if known else 0.0),
         "tests": tests,
     }
 

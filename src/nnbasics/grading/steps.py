@@ -203,6 +203,8 @@ def verdict(outputs, sealed):
     for case, outcome in zip(cases, record["results"]):
         if not isinstance(outcome, dict):
             return "the test's result was malformed"
+        if any(str(name).endswith("MemoryError") for name in (outcome.get("error") or {}).get("mro", [])):
+            raise LimitExceeded("a test ran out of memory (the kernel's memory cap)")
         args_digest = checks.digest([case.args, case.kwargs])
         why = checks.judge(outcome, case.expect, case.rtol, case.atol, args_digest)
         if why:
@@ -257,7 +259,7 @@ class ProbeExecute(Execute):
         cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         if self._limit:
             raise LimitExceeded(self._limit)
-        if any(o.get("ename") == "MemoryError" for o in cell.get("outputs", [])):
+        if any(str(o.get("ename", "")).endswith("MemoryError") for o in cell.get("outputs", [])):
             raise LimitExceeded(f"a cell ran out of memory (the cap is {self.memory_mb} MiB)")
         return cell
 
