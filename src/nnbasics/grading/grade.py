@@ -165,6 +165,7 @@ def _pipelines():
     """nbgrader's autograde pipelines with our steps added (and Execute swapped for ProbeExecute)."""
     sanitize = Autograde.class_traits()["sanitize_preprocessors"].default()
     sanitize.insert(sanitize.index(OverwriteCells), steps.AuditLockedCells)
+    sanitize.insert(sanitize.index(OverwriteCells), steps.FlagReferenceImports)
     sanitize.insert(0, steps.MatchCells)
     sanitize.append(steps.SealTests)
     autograde = Autograde.class_traits()["autograde_preprocessors"].default()

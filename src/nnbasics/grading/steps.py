@@ -147,6 +147,37 @@ class AuditLockedCells(NbGraderPreprocessor):
         return nb, resources
 
 
+def imports_reference(source):
+    """Whether a cell's code imports nnbasics (statically, via __import__ or importlib)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return "nnbasics" in source
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "nnbasics" for a in node.names):
+            return True
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "nnbasics":
+            return True
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and "nnbasics" in node.value:
+            return True  # __import__("nnbasics"), importlib.import_module("nnbasics.x"), exec strings
+    return False
+
+
+class FlagReferenceImports(NbGraderPreprocessor):
+    """Answers that import the reference implementation score 0 on their test, with a clear reason."""
+
+    def preprocess(self, nb, resources):
+        flagged = resources.setdefault("nnbasics", {}).setdefault("flagged", set())
+        tests = [gid for gid, (kind, _) in graded_cells(resources["nbgrader"]["assignment"]).items() if kind == "test"]
+        for cell in nb.cells:
+            meta = nbgrader_meta(cell)
+            if cell.cell_type != "code" or meta.get("locked") or not imports_reference(cell.source):
+                continue
+            # an answer cell costs its own test; an extra cell of the learner's could feed any answer
+            flagged.update([f"test_{meta['grade_id']}"] if meta.get("solution") else tests)
+        return nb, resources
+
+
 def probe_source(cases, nonce):
     """The code that replaces a test cell in the kernel: call, encode, display; judge nothing."""
     payload = json.dumps(
@@ -222,7 +253,10 @@ class JudgeTests(NbGraderPreprocessor):
             gid = nbgrader_meta(cell).get("grade_id")
             if gid not in sealed:
                 continue
-            why = verdict(cell.get("outputs", []), sealed[gid])
+            if gid in state.get("flagged", ()):
+                why = "the notebook imports the nnbasics reference implementation, which is not allowed in an answer."
+            else:
+                why = verdict(cell.get("outputs", []), sealed[gid])
             cell.source = sealed[gid]["source"]
             cell.outputs = [] if why is None else [_error_output(why)]
             feedback[gid] = why
