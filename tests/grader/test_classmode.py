@@ -1,0 +1,79 @@
+"""``nnbasics grade-class`` on a small generated class: CSV, gradebook, resume, broken submissions."""
+
+import csv
+import subprocess
+
+import nbformat
+from conftest import cell_index, solved, write
+
+
+def make_class(root):
+    """Four students: full marks, one wrong answer, a kernel that dies, a file that is not a notebook."""
+    sub = root / "submitted"
+    write(solved("01_neuron"), sub / "ada" / "01_neuron" / "01_neuron.ipynb")
+    write(solved("04_loss"), sub / "ada" / "04_loss" / "04_loss.ipynb")
+    wrong = "def relu(z):\n    return np.abs(np.asarray(z, dtype=float))\n"
+    write(solved("01_neuron", {"relu": wrong}), sub / "ben" / "01_neuron" / "01_neuron.ipynb")
+    crash = solved("01_neuron")
+    crash.cells.insert(cell_index(crash, "checks") + 1, nbformat.v4.new_code_cell("import os\nos._exit(1)"))
+    write(crash, sub / "cy" / "01_neuron" / "01_neuron.ipynb")
+    (sub / "dee" / "01_neuron").mkdir(parents=True)
+    (sub / "dee" / "01_neuron" / "01_neuron.ipynb").write_text("{ not json")
+    return sub
+
+
+def read(path):
+    with open(path, newline="") as f:
+        return {(r["student"], r["assignment"]): r for r in csv.DictReader(f)}
+
+
+def test_class_grades_csv_gradebook_and_resume(tmp_path, run, grader_env):
+    sub = make_class(tmp_path)
+    proc = run("grade-class", sub, "--jobs", "2", "--out", tmp_path / "grades.csv", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr  # two submissions could not be graded
+    assert "Traceback" not in proc.stderr
+    rows = read(tmp_path / "grades.csv")
+    assert set(rows) == {
+        ("ada", "01_neuron"),
+        ("ada", "04_loss"),
+        ("ben", "01_neuron"),
+        ("cy", "01_neuron"),
+        ("dee", "01_neuron"),
+    }
+    assert next(iter(csv.reader(open(tmp_path / "grades.csv")))) == [
+        "student",
+        "assignment",
+        "score",
+        "max_score",
+        "status",
+    ]
+    full = float(rows["ada", "01_neuron"]["max_score"])
+    assert float(rows["ada", "01_neuron"]["score"]) == full > 0
+    assert float(rows["ada", "04_loss"]["score"]) == float(rows["ada", "04_loss"]["max_score"]) > 0
+    assert rows["ben", "01_neuron"]["status"] == "graded" and 0 < float(rows["ben", "01_neuron"]["score"]) < full
+    assert rows["cy", "01_neuron"]["status"] == "crashed" and float(rows["cy", "01_neuron"]["score"]) == 0
+    assert rows["dee", "01_neuron"]["status"] == "invalid"
+
+    # stock nbgrader reads the gradebook grade-class wrote
+    export = subprocess.run(
+        ["nbgrader", "export", "--to", "export.csv"], cwd=tmp_path, env=grader_env, capture_output=True, text=True
+    )
+    assert export.returncode == 0, export.stderr
+    exported = {(r["student_id"], r["assignment"]): r for r in csv.DictReader(open(tmp_path / "export.csv"))}
+    for key, row in rows.items():
+        assert float(exported[key]["score"]) == float(row["score"])
+
+    # a second run grades nothing new; --force grades everything again
+    again = run("grade-class", sub, "--jobs", "2", "--out", tmp_path / "grades.csv", cwd=tmp_path)
+    assert "graded 0 submission(s)" in again.stdout
+    assert read(tmp_path / "grades.csv") == rows
+    forced = run("grade-class", sub, "--jobs", "2", "--force", "--out", tmp_path / "grades.csv", cwd=tmp_path)
+    assert "graded 5 submission(s)" in forced.stdout
+    assert read(tmp_path / "grades.csv") == rows
+
+
+def test_usage_errors(run, tmp_path):
+    proc = run("grade-class", tmp_path / "nowhere")
+    assert proc.returncode == 2 and "is not a folder" in proc.stderr
+    proc = run("grade-class", tmp_path, "--jobs", "0")
+    assert proc.returncode == 2 and "--jobs" in proc.stderr

@@ -1,0 +1,349 @@
+"""``nnbasics grade`` end to end, through the real command: scores, bad input, limits, JSON, exit codes."""
+
+import copy
+import json
+import os
+import subprocess
+import sys
+import zipfile
+
+import nbformat
+import pytest
+from conftest import ASSIGNMENTS, REPO, cell_index, digest, meta, released, solved, write
+
+TEST_KEYS = {"grade_id": str, "score": float, "max_score": float, "passed": bool, "feedback": (str, type(None))}
+NOTEBOOK_KEYS = {
+    "path": str,
+    "assignment": (str, type(None)),
+    "status": str,
+    "error": (str, type(None)),
+    "score": float,
+    "max_score": float,
+    "tests": list,
+}
+
+
+def check_schema(out):
+    """The JSON object of design.md, exactly: keys and types at every level."""
+    assert set(out) == {"score", "max_score", "notebooks"}
+    assert isinstance(out["score"], float) and isinstance(out["max_score"], float)
+    for nb in out["notebooks"]:
+        assert set(nb) == set(NOTEBOOK_KEYS)
+        for key, kind in NOTEBOOK_KEYS.items():
+            assert isinstance(nb[key], kind), (key, nb[key])
+        assert nb["status"] in ("graded", "invalid", "crashed")
+        assert (nb["error"] is None) == (nb["status"] == "graded")
+        for t in nb["tests"]:
+            assert set(t) == set(TEST_KEYS)
+            for key, kind in TEST_KEYS.items():
+                assert isinstance(t[key], kind), (key, t[key])
+            assert t["passed"] == (t["score"] == t["max_score"])
+        assert nb["score"] == sum(t["score"] for t in nb["tests"])
+    assert out["score"] == sum(nb["score"] for nb in out["notebooks"])
+
+
+def by_name(out):
+    return {os.path.basename(nb["path"]): nb for nb in out["notebooks"]}
+
+
+@pytest.fixture(scope="module")
+def solved_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("solved")
+    for a in ASSIGNMENTS:
+        write(solved(a), folder / f"{a}.ipynb")
+    return folder
+
+
+def test_solutions_get_full_marks_and_files_stay_unchanged(solved_dir, grade_json):
+    before = {p.name: digest(p) for p in solved_dir.iterdir()}
+    status, out, err = grade_json(*sorted(solved_dir.iterdir()))
+    assert status == 0, err
+    check_schema(out)
+    for nb in out["notebooks"]:
+        assert nb["status"] == "graded", nb
+        assert nb["score"] == nb["max_score"] > 0, [t for t in nb["tests"] if not t["passed"]]
+        assert nb["assignment"] == os.path.basename(nb["path"])[:-6]
+    assert {p.name: digest(p) for p in solved_dir.iterdir()} == before
+    assert sorted(p.name for p in solved_dir.iterdir()) == sorted(before)  # nothing written beside them
+
+
+def test_released_exercises_score_zero_without_crashing(grade_json):
+    paths = [REPO / "exercises" / a / f"{a}.ipynb" for a in ASSIGNMENTS]
+    before = [digest(p) for p in paths]
+    status, out, _ = grade_json(*paths)
+    assert status == 0
+    check_schema(out)
+    for nb in out["notebooks"]:
+        assert nb["status"] == "graded" and nb["score"] == 0 and nb["max_score"] > 0
+        assert all(t["feedback"] for t in nb["tests"])  # every failure says why
+    assert [digest(p) for p in paths] == before
+
+
+def _v3(tmp):
+    return nbformat.writes(nbformat.convert(solved("01_neuron"), 3)).encode()
+
+
+BAD_INPUTS = {
+    "empty.ipynb": (lambda tmp: b"", "is empty"),
+    "blank.ipynb": (lambda tmp: b"  \n", "is empty"),
+    "binary.ipynb": (lambda tmp: bytes(range(256)), "not a text file"),
+    "broken.ipynb": (lambda tmp: b'{"cells": [', "not valid JSON"),
+    "list.ipynb": (lambda tmp: b"[1, 2, 3]", "not a Jupyter notebook"),
+    "object.ipynb": (lambda tmp: b'{"hello": "world"}', "not a Jupyter notebook"),
+    "ancient.ipynb": (
+        lambda tmp: json.dumps({"nbformat": 2, "nbformat_minor": 0, "worksheets": [], "metadata": {}}).encode(),
+        "format v2",
+    ),
+    "no cells.ipynb": (lambda tmp: b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {}}', "not a valid notebook"),
+    "other course.ipynb": (
+        lambda tmp: nbformat.writes(
+            nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("def fibonacci(n):\n    return n")])
+        ).encode(),
+        "not one of this course's exercises",
+    ),
+}
+
+
+def test_bad_input_is_named_in_one_sentence_and_left_unchanged(tmp_path, grade_json):
+    paths = []
+    for name, (make, _) in BAD_INPUTS.items():
+        (tmp_path / name).write_bytes(make(tmp_path))
+        paths.append(tmp_path / name)
+    (tmp_path / "dangling.ipynb").symlink_to(tmp_path / "gone.ipynb")
+    empty_dir = tmp_path / "empty folder"
+    empty_dir.mkdir()
+    before = {p.name: p.read_bytes() for p in paths}
+    status, out, err = grade_json(*paths, tmp_path / "dangling.ipynb", empty_dir, tmp_path / "missing.ipynb")
+    assert status == 1
+    assert "Traceback" not in err
+    check_schema(out)
+    got = by_name(out)
+    for name, (_, expected) in BAD_INPUTS.items():
+        assert got[name]["status"] == "invalid", got[name]
+        assert expected in got[name]["error"]
+        assert got[name]["error"].count("\n") == 0
+    assert "does not exist" in got["dangling.ipynb"]["error"]
+    assert "does not exist" in got["missing.ipynb"]["error"]
+    assert "no notebooks" in got["empty folder"]["error"]
+    assert {p.name: p.read_bytes() for p in paths} == before
+
+
+def test_old_format_v3_is_converted_and_graded(tmp_path, grade_json):
+    path = tmp_path / "old.ipynb"
+    path.write_bytes(_v3(tmp_path))
+    status, out, _ = grade_json(path)
+    assert status == 0
+    nb = out["notebooks"][0]
+    assert nb["status"] == "graded" and nb["score"] == nb["max_score"]
+
+
+def editor_variants():
+    """What popular editors write into a saved notebook (metadata they add, ids, outputs), applied to a solution."""
+    base = solved("01_neuron")
+
+    def lab4(nb):  # JupyterLab 4 / Notebook 7: nbformat 4.5 cell ids, execution outputs, trusted flags
+        nb.nbformat_minor = 5
+        for i, cell in enumerate(nb.cells):
+            cell["id"] = f"cell-{i:04d}"
+            if cell.cell_type == "code":
+                cell.execution_count = i + 1
+                cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="ran\n")]
+        nb.metadata["language_info"] = {"name": "python", "version": "3.11.7", "mimetype": "text/x-python"}
+        return nb
+
+    def vscode(nb):  # VS Code: its own metadata on the notebook and cells, an older minor version
+        nb.nbformat_minor = 2
+        for cell in nb.cells:
+            cell.pop("id", None)
+            cell.metadata["vscode"] = {"languageId": "python"}
+        nb.metadata["vscode"] = {"interpreter": {"hash": "0" * 64}}
+        return nb
+
+    def colab(nb):  # Colab: colab metadata, its own cell ids in metadata, a different kernelspec
+        nb.metadata = {
+            "colab": {"provenance": [], "name": "01_neuron.ipynb"},
+            "kernelspec": {"name": "python3", "display_name": "Python 3"},
+            "language_info": {"name": "python"},
+        }
+        for i, cell in enumerate(nb.cells):
+            cell.metadata["id"] = f"Xy{i}"
+            cell.metadata["colab"] = {"base_uri": "https://localhost:8080/"}
+        return nb
+
+    return {
+        "lab4.ipynb": lab4(copy.deepcopy(base)),
+        "vscode.ipynb": vscode(copy.deepcopy(base)),
+        "colab.ipynb": colab(base),
+    }
+
+
+def test_notebooks_saved_by_other_editors_grade_the_same(tmp_path, grade_json):
+    paths = [write(nb, tmp_path / name) for name, nb in editor_variants().items()]
+    status, out, _ = grade_json(*paths)
+    assert status == 0
+    for nb in out["notebooks"]:
+        assert nb["status"] == "graded" and nb["score"] == nb["max_score"] > 0, nb
+
+
+def test_edited_deleted_duplicated_and_stripped_cells(tmp_path, grade_json):
+    a = "01_neuron"
+    tests = [meta(c)["grade_id"] for c in released(a).cells if meta(c).get("grade") and not meta(c).get("solution")]
+    edited = solved(a)
+    edited.cells[cell_index(edited, tests[0])].source = "pass  # nothing to see here"
+    deleted = solved(a)
+    del deleted.cells[cell_index(deleted, tests[1])]
+    duplicated = solved(a)
+    duplicated.cells.append(copy.deepcopy(duplicated.cells[cell_index(duplicated, tests[0])]))
+    stripped = solved(a)
+    for cell in stripped.cells:
+        cell.metadata.pop("nbgrader", None)
+    renamed = solved(a)
+    paths = [
+        write(edited, tmp_path / "edited.ipynb"),
+        write(deleted, tmp_path / "deleted.ipynb"),
+        write(duplicated, tmp_path / "duplicated.ipynb"),
+        write(stripped, tmp_path / "stripped.ipynb"),
+        write(renamed, tmp_path / "my copy (2) – final ünïcode.ipynb"),
+    ]
+    before = [digest(p) for p in paths]
+    status, out, _ = grade_json(*paths)
+    assert status == 0
+    got = by_name(out)
+    for nb in got.values():
+        assert nb["status"] == "graded" and nb["assignment"] == a
+        assert nb["score"] == nb["max_score"], nb  # restored tests, run on the learner's correct answers
+    first = {t["grade_id"]: t for t in got["edited.ipynb"]["tests"]}[tests[0]]
+    assert "edited" in first["feedback"] and "restored" in first["feedback"]
+    second = {t["grade_id"]: t for t in got["deleted.ipynb"]["tests"]}[tests[1]]
+    assert "missing" in second["feedback"]
+    assert "two cells" in {t["grade_id"]: t for t in got["duplicated.ipynb"]["tests"]}[tests[0]]["feedback"]
+    assert [digest(p) for p in paths] == before
+
+
+def test_directory_grades_every_notebook_and_assignment_can_be_forced(solved_dir, tmp_path, grade_json):
+    status, out, _ = grade_json(solved_dir)
+    assert status == 0 and len(out["notebooks"]) == len(ASSIGNMENTS)
+    nb = solved("02_learning_rate")
+    for cell in nb.cells:  # no clue left but the code: --assignment says which exercise it is
+        cell.metadata.pop("nbgrader", None)
+    path = write(nb, tmp_path / "untitled.ipynb")
+    status, out, _ = grade_json("--assignment", "02_learning_rate", path)
+    assert status == 0 and out["notebooks"][0]["assignment"] == "02_learning_rate"
+    assert out["notebooks"][0]["score"] == out["notebooks"][0]["max_score"]
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        ((), "required"),
+        (("--assignment", "06_transformers", "x.ipynb"), "--assignment must be one of"),
+        (("--timeout", "0", "x.ipynb"), "--timeout must be a positive"),
+        (("--timeout", "soon", "x.ipynb"), "invalid float value"),
+        (("--memory", "10", "x.ipynb"), "--memory must be at least"),
+        (("--bogus", "x.ipynb"), "unrecognized arguments"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_message(run, args, words):
+    proc = run("grade", *args)
+    assert proc.returncode == 2
+    assert words in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_table_output_names_failures_and_the_page_to_read(run):
+    proc = run("grade", REPO / "exercises" / "01_neuron" / "01_neuron.ipynb")
+    assert proc.returncode == 0
+    assert "fail" in proc.stdout and "NotImplementedError" in proc.stdout
+    assert "127.0.0.1:8000/neuron/" in proc.stdout
+
+
+def test_html_feedback_hides_hidden_tests(tmp_path, run):
+    a = "04_loss"
+    path = write(solved(a), tmp_path / f"{a}.ipynb")
+    proc = run("grade", "--html", tmp_path / "feedback", path)
+    assert proc.returncode == 0, proc.stderr
+    html = (tmp_path / "feedback" / f"{a}.html").read_text()
+    source = nbformat.read(REPO / "solutions" / a / f"{a}.ipynb", as_version=4)
+    hidden = [
+        c.source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0]
+        for c in source.cells
+        if "### BEGIN HIDDEN TESTS" in c.source
+    ]
+    assert hidden, "the source notebook has hidden tests"
+    for block in hidden:
+        for line in block.strip().splitlines():
+            if len(line.strip()) > 20:
+                assert line.strip() not in html
+    assert "check(" in html  # the visible tests are there
+
+
+LIMIT_CELLS = {
+    "loop.ipynb": (["while True:\n    pass"], "per-cell time limit"),
+    "slow.ipynb": (["import time\ntime.sleep(1.5)"] * 5, "notebook took longer"),
+    "memory.ipynb": (["big = np.ones((1024, 1024, 160))"], "memory"),
+    "chatty.ipynb": (["for i in range(200000):\n    print('spam ' * 20)"], "KiB of output"),
+    "exit.ipynb": (["import os\nos._exit(3)"], "kernel died"),
+}
+
+
+def test_limits_end_in_crashed_with_the_reason(tmp_path, solved_dir, grade_json):
+    paths = []
+    for name, (sources, _) in LIMIT_CELLS.items():
+        nb = solved("01_neuron")
+        at = cell_index(nb, "checks") + 1
+        nb.cells[at:at] = [nbformat.v4.new_code_cell(s) for s in sources]
+        paths.append(write(nb, tmp_path / name))
+    good = solved_dir / "01_neuron.ipynb"
+    args = ["--timeout", "3", "--notebook-timeout", "6", "--memory", "1024", "--max-output", "64"]
+    status, out, err = grade_json(*args, *paths, good)
+    assert status == 1, err
+    check_schema(out)
+    got = by_name(out)
+    for name, (_, reason) in LIMIT_CELLS.items():
+        nb = got[name]
+        assert nb["status"] == "crashed", nb
+        assert reason in nb["error"]
+        assert nb["score"] == 0 and nb["max_score"] > 0
+        assert all(reason in t["feedback"] and not t["passed"] for t in nb["tests"])
+    assert got["01_neuron.ipynb"]["score"] == got["01_neuron.ipynb"]["max_score"]  # a crash beside it costs nothing
+
+
+@pytest.mark.slow
+def test_installed_wheel_grades_outside_the_checkout(tmp_path, solved_dir, grader_env):
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            tmp_path / "dist",
+            REPO,
+        ],
+        check=True,
+        capture_output=True,
+    )
+    wheel = next((tmp_path / "dist").glob("nnbasics-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "nnbasics/course/solutions/05_chain_rule/05_chain_rule.ipynb" in names
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", tmp_path / "site", wheel],
+        check=True,
+        capture_output=True,
+    )
+    env = {**grader_env, "PYTHONPATH": str(tmp_path / "site")}
+    code = "import nnbasics.grading.course as c, sys; print(c.source_root()); sys.exit(__import__('nnbasics.cli').cli.main())"
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "grade", "--json", solved_dir / "03_initialization.ipynb"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    first, rest = proc.stdout.split("\n", 1)
+    assert first.startswith(str(tmp_path / "site"))  # the packaged notebooks, not the checkout's
+    nb = json.loads(rest)["notebooks"][0]
+    assert nb["status"] == "graded" and nb["score"] == nb["max_score"]
