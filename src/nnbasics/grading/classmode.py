@@ -127,8 +127,11 @@ def run_dask(tasks, address, on_result, window=None):
     cluster = None
     if address.startswith("local:"):
         n = int(address.split(":", 1)[1])
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1")
+        cluster = LocalCluster(
+            n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
+        )
         address = cluster.scheduler_address
+        print(f"Dask dashboard: {cluster.dashboard_link}", file=sys.stderr)
     try:
         with Client(address) as client:
             window = window or 4 * max(1, sum(client.nthreads().values()))
