@@ -59,7 +59,7 @@ def test_a_worker_killed_mid_batch_costs_a_retry_not_the_batch(tmp_path, grader_
         time.sleep(0.2)  # wait until the batch is under way (one result in)
     pids = client.run(os.getpid)
     os.kill(next(iter(pids.values())), signal.SIGKILL)
-    stdout, stderr = proc.communicate(timeout=300)
+    _, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 0, stderr.decode()
     lines = out.read_text().splitlines()
     assert lines[0] == "student,assignment,score,max_score,status"
