@@ -164,10 +164,15 @@ class Value:
     def backward(self):
         """Add dself/dnode to ``grad`` of every node below this one.
 
-        Like PyTorch, gradients accumulate across calls; ``zero_grad()`` resets them.
+        Like PyTorch, the inputs' (leaves') gradients accumulate across calls
+        until ``zero_grad()``; an intermediate node holds this call's gradient only.
         """
-        self.grad = 1.0
-        for node in reversed(self.topo_order()):
+        order = self.topo_order()
+        for node in order:
+            if node._prev:  # else a second call would pass on the first call's gradient again, doubled
+                node.grad = 0.0
+        self.grad += 1.0
+        for node in reversed(order):
             node._backward()
 
     def zero_grad(self):
