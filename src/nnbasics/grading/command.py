@@ -7,9 +7,10 @@ only ever read.
 """
 
 import json
+import multiprocessing
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from .course import ASSIGNMENTS, site_link
@@ -48,24 +49,35 @@ def _read(p):
         return str(p), f"{p} cannot be read ({e.strerror or e})"
 
 
+def grade_one(item, limits, assignment=None, html_dir=None):
+    """Grade one ``(path, bytes or error message)`` item; never raises."""
+    from .grade import grade
+
+    path, data = item
+    if isinstance(data, str):
+        return _invalid(path, data, assignment)
+    try:
+        return grade(data, path, limits, assignment, html_dir)
+    except Exception as e:  # a grader fault must still be one clear line, not a traceback
+        return {**_invalid(path, f"the grader failed on {Path(path).name}: {e}", assignment), "status": "crashed"}
+
+
 def grade_all(items, limits, assignment=None, html_dir=None, jobs=None):
-    """Grade ``(path, bytes or error)`` items in parallel; return the notebook entries in order."""
-    from .grade import grade, template_gradebook
+    """Grade items side by side, one process each (forked after the imports); entries in order.
 
-    template_gradebook()  # build (or find) it once, before the threads start
+    Processes rather than threads: grading is partly CPU-bound Python, and
+    CPython 3.11's AST compiler is not safe to use from several threads.
+    """
+    from .grade import template_gradebook
 
-    def one(item):
-        path, data = item
-        if isinstance(data, str):
-            return _invalid(path, data, assignment)
-        try:
-            return grade(data, path, limits, assignment, html_dir)
-        except Exception as e:  # a grader fault must still be one clear line, not a traceback
-            return {**_invalid(path, f"the grader failed on {Path(path).name}: {e}", assignment), "status": "crashed"}
-
-    workers = jobs or min(len(items), max(2, os.cpu_count() or 2))
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        return list(pool.map(one, items))
+    template_gradebook()  # build (or find) it once, before the workers start
+    workers = min(len(items), jobs or max(2, os.cpu_count() or 2))
+    if workers <= 1:
+        return [grade_one(item, limits, assignment, html_dir) for item in items]
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
+        futures = [pool.submit(grade_one, item, limits, assignment, html_dir) for item in items]
+        return [f.result() for f in futures]
 
 
 def _invalid(path, message, assignment):
