@@ -10,10 +10,15 @@ import ast
 import copy
 import functools
 import os
+import threading
 from pathlib import Path
 
 import nbformat
 from traitlets.config import Config
+
+# CPython 3.11 converts between Python and C syntax trees with a process-wide counter: two threads doing
+# it at once fail with "AST constructor recursion depth mismatch". Dask workers may run tasks in threads.
+AST_LOCK = threading.Lock()
 
 ASSIGNMENTS = ("01_neuron", "02_learning_rate", "03_initialization", "04_loss", "05_chain_rule")
 
@@ -82,7 +87,8 @@ def test_ids(assignment):
 def defined_names(source):
     """Top-level names a code cell defines (functions, classes, assignments); empty if it does not parse."""
     try:
-        tree = ast.parse(source)
+        with AST_LOCK:
+            tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return set()
     names = set()

@@ -33,7 +33,7 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Float, Integer
 
 from . import checks
-from .course import defined_names, graded_cells, nbgrader_meta, released_notebook
+from .course import AST_LOCK, defined_names, graded_cells, nbgrader_meta, released_notebook
 
 CHECKS_SOURCE = open(checks.__file__, encoding="utf-8").read()
 
@@ -71,13 +71,16 @@ def record_cases(source):
         "check": check,
         **{name: getattr(checks, name) for name in ("Raises", "Shape", "Sample", "Choice", "Lambda")},
     }
-    tree = ast.parse(source)
+    with AST_LOCK:
+        tree = ast.parse(source)
     assigned = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             if node.id not in namespace and node.id not in assigned and not hasattr(builtins, node.id):
                 namespace[node.id] = checks.Ref(node.id)
-    exec(compile(tree, "<test cell>", "exec"), namespace)
+    with AST_LOCK:
+        code = compile(tree, "<test cell>", "exec")
+    exec(code, namespace)
     return cases
 
 
@@ -150,7 +153,8 @@ class AuditLockedCells(NbGraderPreprocessor):
 def imports_reference(source):
     """Whether a cell's code imports nnbasics (statically, via __import__ or importlib)."""
     try:
-        tree = ast.parse(source)
+        with AST_LOCK:
+            tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return "nnbasics" in source
     for node in ast.walk(tree):
