@@ -1,0 +1,91 @@
+"""Authoring the exercises: keep the notebooks' checks cells equal to checks.py, and release them.
+
+Run from a checkout after editing ``solutions/`` or ``checks.py``::
+
+    python -m nnbasics.grading.authoring
+
+It copies ``checks.py`` into the first code cell (grade_id ``checks``) of every
+``solutions/<id>/<id>.ipynb`` and regenerates ``exercises/`` with the real
+``nbgrader generate_assignment``, run in a temporary copy of the course so no
+gradebook or log is left in the checkout.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+from .course import ASSIGNMENTS
+
+ROOT = Path(__file__).resolve().parents[3]  # the checkout (src/nnbasics/grading/authoring.py)
+CHECKS_HEADER = "# Test helpers: run this cell first and do not edit it (the grader uses its own copy).\n"
+
+
+def checks_cell_source():
+    """The source every checks cell must have: a one-line header, then checks.py verbatim."""
+    return CHECKS_HEADER + (Path(__file__).parent / "checks.py").read_text().rstrip("\n")
+
+
+def notebook_path(root, folder, assignment):
+    """``root/folder/<id>/<id>.ipynb``."""
+    return Path(root) / folder / assignment / f"{assignment}.ipynb"
+
+
+def sync_checks(root=ROOT):
+    """Rewrite the checks cell of each solutions notebook that differs from checks.py; return the changed paths."""
+    changed = []
+    for assignment in ASSIGNMENTS:
+        path = notebook_path(root, "solutions", assignment)
+        nb = nbformat.read(path, as_version=4)
+        cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "checks")
+        if cell.source != checks_cell_source():
+            cell.source = checks_cell_source()
+            nbformat.write(nb, path)
+            changed.append(path)
+    return changed
+
+
+def generate(root, workdir):
+    """Run ``nbgrader generate_assignment`` for every assignment in a copy of the course under ``workdir``.
+
+    Returns the folder holding the generated ``<id>/<id>.ipynb`` notebooks.
+    """
+    course = Path(workdir) / "course"
+    shutil.copytree(Path(root) / "solutions", course / "solutions")
+    shutil.copy(Path(root) / "nbgrader_config.py", course)
+    bindir = str(Path(sys.executable).parent)  # nbgrader shells out to `alembic` when it creates a gradebook
+    env = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", "")}
+    subprocess.run(
+        [sys.executable, "-m", "nbgrader", "generate_assignment", "*", "--force", "--log-level=WARN"],
+        cwd=course,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return course / "exercises"
+
+
+def release(root=ROOT):
+    """Regenerate ``root/exercises`` from ``root/solutions``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        generated = generate(root, tmp)
+        for assignment in ASSIGNMENTS:
+            target = notebook_path(root, "exercises", assignment)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(notebook_path(generated.parent, "exercises", assignment), target)
+
+
+def main():
+    """Sync the checks cells, then release the exercises."""
+    for path in sync_checks():
+        print(f"updated the checks cell of {path}")
+    release()
+    print(f"regenerated {ROOT / 'exercises'}")
+
+
+if __name__ == "__main__":
+    main()
