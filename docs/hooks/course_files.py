@@ -68,7 +68,7 @@ def _stage(path, assignment):
 @event_priority(100)  # before mkdocs-jupyter's on_files, which must see the exercise pages
 def on_files(files, config):
     """Add the exercise pages and all downloads to the site's files."""
-    root = Path(config.config_file_path).parent
+    root = Path(config.docs_dir).parent  # docs/ sits at the repository root, beside exercises/
     missing = [a for a in ASSIGNMENTS if not (root / "exercises" / a / f"{a}.ipynb").is_file()]
     if missing:
         raise PluginError(

@@ -105,7 +105,13 @@ def to_svg(fig, name="figure"):
     # Artists made after figure() returned (labels, legends) took the default black: both become the page's ink.
     svg = svg.replace(INK, "currentColor").replace("#000000", "currentColor")
     # Fixed pt sizes would overflow a phone screen: keep the viewBox, let CSS set the width.
-    svg = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 class="nn-figure" role="img"', svg, count=1)
+    # Black text gets no fill attribute from matplotlib: make the inherited default the ink too.
+    svg = re.sub(
+        r'<svg([^>]*?) width="[^"]*" height="[^"]*"',
+        r'<svg\1 class="nn-figure" role="img" fill="currentColor"',
+        svg,
+        count=1,
+    )
     return svg.replace("<svg", f'<svg aria-label="{name}"', 1)
 
 

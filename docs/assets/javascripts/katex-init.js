@@ -9,5 +9,7 @@ document$.subscribe(({ body }) => {
       { left: "\\[", right: "\\]", display: true },
     ],
     throwOnError: false,
+    // HTML only: with the MathML copy, the quiz's answer badges (built from textContent) showed raw TeX.
+    output: "html",
   });
 });

@@ -1,0 +1,138 @@
+"""Fixtures of the site tests: one strict build per test session, a local HTTP server, headless Chromium.
+
+The build is expensive (seconds), so it runs once even under pytest-xdist:
+the first worker to take the lock builds into a directory shared by the
+session's workers, the others wait and reuse it.
+"""
+
+import fcntl
+import functools
+import http.server
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def mkdocs_env(extra_pythonpath=None):
+    """The environment of a mkdocs subprocess: the venv's bin first on PATH, quiet end-of-life notice."""
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    if extra_pythonpath:
+        env["PYTHONPATH"] = os.pathsep.join([str(extra_pythonpath), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return env
+
+
+def run_mkdocs_build(site_dir, config=ROOT / "mkdocs.yml", strict=True, extra_pythonpath=None):
+    """Run ``mkdocs build`` in a subprocess; return the CompletedProcess (output captured)."""
+    cmd = [sys.executable, "-m", "mkdocs", "build", "-f", str(config), "-d", str(site_dir)]
+    if strict:
+        cmd.append("--strict")
+    return subprocess.run(
+        cmd, cwd=ROOT, env=mkdocs_env(extra_pythonpath), capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+@pytest.fixture(scope="session")
+def mkdocs_build():
+    """``run_mkdocs_build`` as a fixture (test modules cannot import conftest in importlib mode)."""
+    return run_mkdocs_build
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory):
+    """The site built once with ``mkdocs build --strict``; the path of the built directory."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # common to this session's workers
+    site, marker, lock = shared / "nnbasics-site", shared / "nnbasics-site.json", shared / "nnbasics-site.lock"
+    with open(lock, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        if not marker.exists():
+            result = run_mkdocs_build(site)
+            marker.write_text(json.dumps({"returncode": result.returncode, "output": result.stderr[-20000:]}))
+        state = json.loads(marker.read_text())
+    assert state["returncode"] == 0, f"mkdocs build --strict failed:\n{state['output']}"
+    return site
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest's output for failures
+        pass
+
+
+@pytest.fixture(scope="session")
+def site_url(built_site):
+    """Base URL of the built site, served on 127.0.0.1 by a thread for the session."""
+    handler = functools.partial(_QuietHandler, directory=str(built_site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make system-deps` installs Debian's chromium")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class PageWatch:
+    """Console errors, page errors and requests to hosts other than 127.0.0.1 (which are aborted)."""
+
+    def __init__(self, page):
+        self.errors, self.external = [], []
+        page.on("console", lambda m: self.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        page.route("**/*", self._route)
+
+    def _route(self, route):
+        url = route.request.url
+        if urlsplit(url).scheme in ("data", "blob") or urlsplit(url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            self.external.append(url)
+            route.abort()
+
+
+@pytest.fixture
+def open_page(browser, site_url):
+    """``open_page(path, **context_options) -> (page, watch)``: a fresh context per call, closed afterwards."""
+    contexts = []
+
+    def _open(path, **options):
+        context = browser.new_context(**options)
+        contexts.append(context)
+        page = context.new_page()
+        watch = PageWatch(page)
+        page.goto(site_url + path, wait_until="load")
+        # KaTeX renders on Material's document$ event, just after load: wait until no math is left raw.
+        page.wait_for_function("!document.querySelector('.arithmatex:not(:has(.katex))')", timeout=10_000)
+        return page, watch
+
+    yield _open
+    for context in contexts:
+        context.close()
