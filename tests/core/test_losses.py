@@ -106,6 +106,17 @@ CE_PROB_GRAD_MEAN = [
     [0.23953566040172206, -0.17098075030183052, -0.053425138923019255, -0.015129771176872257],
     [-0.01579512132787044, -0.006795121327870446, 0.0968796002521456, -0.07428935759640475],
 ]
+# unnormalised soft targets (rows sum to 1, 2, 0.5, 1, 3): PyTorch's 'mean' still divides by N, not by their sum
+PROBS_UNNORMALISED = PROBS * np.array([[1.0], [2.0], [0.5], [1.0], [3.0]])
+CE_PROB_UNNORMALISED = 2.6676249754810635  # F.cross_entropy(X, PROBS_UNNORMALISED)
+# X.grad after F.cross_entropy(X, PROBS_UNNORMALISED).backward()
+CE_PROB_UNNORMALISED_GRAD = [
+    [0.027854691238838665, -0.029322175080024274, -0.0362360636133172, 0.037703547454502793],
+    [-0.3031286124931856, 0.10705944026616794, 0.01955799583093679, 0.17651117639608083],
+    [-0.020332640293666295, 0.04444906029372682, -0.00950382005450278, -0.014612599945557752],
+    [0.16035125272244066, -0.09408573790283968, -0.07601648453968476, 0.009750969720083769],
+    [-0.2950095520586279, 0.06499044794137201, 0.2797592633699878, -0.049740159252731994],
+]
 CE_1D = 0.20902076654506024  # F.cross_entropy(torch.tensor([0.3, -1.0, 2.0]), torch.tensor(2))
 CE32_MEAN = 1.2804896831512451  # F.cross_entropy(X.float(), T): a float32 tensor
 
@@ -131,6 +142,8 @@ def test_values_against_pytorch(r):
 
 def test_cross_entropy_special_cases_against_pytorch():
     close(losses.cross_entropy(X, np.array([3, 1, 1, 1, 0]), weight=W, ignore_index=1), CE_W_IGNORE_1)
+    close(losses.cross_entropy(X, PROBS_UNNORMALISED), CE_PROB_UNNORMALISED)
+    close(losses.cross_entropy_grad(X, PROBS_UNNORMALISED), CE_PROB_UNNORMALISED_GRAD)
     one = losses.cross_entropy(np.array([0.3, -1.0, 2.0]), 2)
     assert np.ndim(one) == 0
     close(one, CE_1D)
@@ -206,6 +219,7 @@ CE_CASES = {
     "weight+smoothing+ignore": (T_IGN, {"weight": W, "label_smoothing": 0.1}),
     "custom ignore_index": (np.array([3, 0, 1, 0, 2]), {"weight": W, "ignore_index": 0}),
     "probabilities": (PROBS, {}),
+    "unnormalised probabilities": (PROBS_UNNORMALISED, {"label_smoothing": 0.1}),
     "probabilities+weight+smoothing": (PROBS, {"weight": W, "label_smoothing": 0.3}),
 }
 
