@@ -1,5 +1,6 @@
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -7,8 +8,9 @@ from nnbasics import bench_core, two_layer_grads
 
 
 def test_nnbasics_help_works():
-    exe = [sys.executable, "-c", "import sys; from nnbasics.cli import main; sys.exit(main())"]
-    out = subprocess.run([*exe, "--help"], capture_output=True, text=True, timeout=60)
+    exe = Path(sys.executable).with_name("nnbasics")  # the console script pyproject.toml installs beside python
+    assert exe.exists(), f"{exe} is missing: is nnbasics installed in this environment?"
+    out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("usage: nnbasics")
     for command in ("grade", "grade-class", "bench"):
