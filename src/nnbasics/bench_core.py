@@ -88,7 +88,20 @@ def make_problem(seed=0):
 
 
 def torch_step_factory(torch, X, y, params):
-    """A callable doing the same step in PyTorch on the same numbers; returns ``(loss, grads)``."""
+    """A callable doing the same step in PyTorch on the same numbers.
+
+    Parameters
+    ----------
+    torch : module
+        The imported ``torch``.
+    X, y, params
+        As returned by ``make_problem``; the tensors share ``X`` and ``y``'s memory.
+
+    Returns
+    -------
+    callable
+        ``step() -> (loss, grads)``, ``grads`` a dict of tensors with ``params``' keys and shapes.
+    """
     F = torch.nn.functional
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     leaves = {k: torch.from_numpy(v.copy()).requires_grad_() for k, v in params.items()}
