@@ -21,9 +21,11 @@ system-deps:
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium bubblewrap >/dev/null; \
 	fi
 
+# The course site at http://127.0.0.1:8000/; --dirty: after the first build, an edited page alone is rebuilt.
 serve: $(STAMP)
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dirty --dev-addr 127.0.0.1:8000
 
+# The static site in site/, as deployed: strict, so a broken link or a failing code block stops it.
 site: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
@@ -38,8 +40,8 @@ bench: $(STAMP) system-deps
 	$(BIN)/nnbasics bench
 
 # Refresh the vendored browser assets (KaTeX, iframe-worker) from npm; the result is committed.
-vendor:
-	$(BIN)/python -m nnbasics.site_assets
+vendor: $(STAMP)
+	$(BIN)/python -m nnbasics.site_assets docs
 
 clean:
 	rm -rf $(VENV) site .cache .pytest_cache .ruff_cache

@@ -22,6 +22,7 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
+from mkdocs.utils import get_relative_url
 
 log = logging.getLogger("mkdocs.hooks.course_files")
 
@@ -92,3 +93,17 @@ def on_post_build(config):
     """Remove the staged copies once every page is written."""
     while _staging:
         shutil.rmtree(_staging.pop(), ignore_errors=True)
+
+
+def on_page_content(html, page, config, files):
+    """Put a download button at the top of each exercise preview (a notebook page has no Markdown to edit)."""
+    stem = Path(page.file.src_uri).stem
+    if not (page.file.src_uri.startswith("exercises/") and stem in ASSIGNMENTS):
+        return html
+    href = get_relative_url(f"downloads/{stem}.ipynb", page.url)
+    button = (
+        f'<p><a class="md-button md-button--primary" href="{href}" download="{stem}.ipynb">'
+        f"Download {stem}.ipynb</a> then grade it with <code>nnbasics grade {stem}.ipynb</code> "
+        '(see <a href="../">Exercises</a>).</p>'
+    )
+    return button + html

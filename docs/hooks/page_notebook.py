@@ -69,7 +69,8 @@ def _quiz_to_markdown(lines):
 
 def _admonition_to_markdown(kind, title, body):
     head = f"> **{title or kind.capitalize()}**"
-    quoted = [f"> {line}".rstrip() for line in textwrap.dedent("\n".join(body)).splitlines()]
+    text = textwrap.dedent("\n".join(body)).strip("\n")
+    quoted = [f"> {line}".rstrip() for line in text.splitlines()]
     return [head, ">", *quoted]
 
 

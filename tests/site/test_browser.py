@@ -16,45 +16,35 @@ _PROSE_TEXT = """() => {
 }"""
 
 
-def test_every_page_loads_offline_with_math_and_figures(open_page):
-    """One visit per page checks what every page owes: no errors, no other host, math and figures done."""
-    problems = []
-    for path in PAGES:
-        page, watch = open_page(path)
-        name = path or "home"
-        problems += [f"{name}: {e}" for e in watch.errors]
-        problems += [f"{name}: request to another host: {u}" for u in watch.external]
-        if page.locator("article").count() != 1:
-            problems.append(f"{name}: no article")
-            continue
-        if page.locator("article .arithmatex, article .katex").count():
-            if page.locator("article .katex").count() == 0:
-                problems.append(f"{name}: math left unrendered")
-            if page.locator("article .katex-error").count():
-                problems.append(
-                    f"{name}: KaTeX could not render {page.locator('article .katex-error').first.inner_text()!r}"
-                )
-        prose = page.evaluate(_PROSE_TEXT)
-        for raw in ("$$", "\\[", "\\("):
-            if raw in prose:
-                problems.append(f"{name}: raw {raw} left in the text")
-        broken = page.evaluate(
-            "[...document.images].filter((i) => !(i.complete && i.naturalWidth > 0)).map((i) => i.src)"
+@pytest.mark.parametrize("path", PAGES)
+def test_page_loads_offline_with_math_and_figures(open_page, path):
+    """What every page owes: no errors, no request to another host, math rendered, figures shown."""
+    page, watch = open_page(path)
+    name = path or "home"
+    problems = [f"{name}: {e}" for e in watch.errors]
+    problems += [f"{name}: request to another host: {u}" for u in watch.external]
+    assert page.locator("article").count() == 1, f"{name}: no article"
+    if page.locator("article .arithmatex, article .katex").count():
+        if page.locator("article .katex").count() == 0:
+            problems.append(f"{name}: math left unrendered")
+        errors = page.locator("article .katex-error")
+        if errors.count():
+            problems.append(f"{name}: KaTeX could not render {errors.first.inner_text()!r}")
+    prose = page.evaluate(_PROSE_TEXT)
+    problems += [f"{name}: raw {raw} left in the text" for raw in ("$$", "\\[", "\\(") if raw in prose]
+    broken = page.evaluate("[...document.images].filter((i) => !(i.complete && i.naturalWidth > 0)).map((i) => i.src)")
+    problems += [f"{name}: image not loaded: {src}" for src in broken]
+    if path in CONCEPT_PAGES:
+        widths = page.evaluate(
+            "[...document.querySelectorAll('article svg.nn-figure')].map((s) => s.getBoundingClientRect().width)"
         )
-        problems += [f"{name}: image not loaded: {src}" for src in broken]
-        if path in CONCEPT_PAGES:
-            sizes = page.evaluate(
-                "[...document.querySelectorAll('article svg.nn-figure')].map((s) => s.getBoundingClientRect().width)"
-            )
-            if not sizes or min(sizes) < 100:
-                problems.append(f"{name}: figures missing or collapsed: widths {sizes}")
-            if page.locator("article .quiz").count() < 4:
-                problems.append(f"{name}: fewer than 4 quiz questions")
-            if (
-                page.locator("article .admonition.warning .admonition-title", has_text="Common misconceptions").count()
-                != 1
-            ):
-                problems.append(f"{name}: no 'Common misconceptions' admonition")
+        if not widths or min(widths) < 100:
+            problems.append(f"{name}: figures missing or collapsed: widths {widths}")
+        if page.locator("article .quiz").count() < 4:
+            problems.append(f"{name}: fewer than 4 quiz questions")
+        title = page.locator("article .admonition.warning .admonition-title", has_text="Common misconceptions")
+        if title.count() != 1:
+            problems.append(f"{name}: no 'Common misconceptions' admonition")
     assert not problems, "\n".join(problems)
 
 

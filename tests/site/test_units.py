@@ -1,0 +1,190 @@
+"""The site's small parts on their own: page-to-notebook conversion, SVG figures, asset vendoring."""
+
+import importlib.util
+import io
+import json
+import re
+import tarfile
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from nnbasics import plots, site_assets
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def converter():
+    spec = importlib.util.spec_from_file_location("site_page_notebook", ROOT / "docs" / "hooks" / "page_notebook.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+PAGE = """---
+title: t
+---
+# A page
+
+Some prose with $x^2$ and a [link](other.md) and [an anchor](#here).
+
+[:material-download: This page as a notebook](downloads/a.ipynb){ .md-button }
+
+```python exec="on" session="s" source="above" result="text"
+x = 1
+print(x)
+```
+
+```bash
+nnbasics grade a.ipynb
+```
+
+!!! warning "Common misconceptions"
+
+    **Claim.** Refuted.
+
+<quiz>
+What is 1 + 1?
+- [x] 2
+  > Right, arithmetic.
+- [ ] 3
+  > Off by one.
+</quiz>
+"""
+
+
+def test_page_to_notebook_converts_site_syntax(converter):
+    nb = nbformat.reads(converter.page_to_notebook(PAGE), as_version=4)
+    nbformat.validate(nb)
+    kinds = [c.cell_type for c in nb.cells]
+    assert kinds == ["markdown", "code", "markdown"]
+    assert nb.cells[1].source == "x = 1\nprint(x)"
+    first, last = nb.cells[0].source, nb.cells[2].source
+    assert "title: t" not in first  # front matter dropped
+    assert "a link and [an anchor](#here)" in first  # page links keep their text, anchors stay
+    assert "downloads/" not in first and "md-button" not in first
+    assert "```bash\nnnbasics grade a.ipynb\n```" in last  # shown code stays as it is
+    assert "> **Common misconceptions**\n>\n> **Claim.** Refuted." in last
+    assert "**Self-check.** What is 1 + 1?" in last
+    assert "- **Right**: 2. Right, arithmetic." in last and "- Wrong: 3. Off by one." in last
+    assert "<quiz>" not in last and "[x]" not in last
+
+
+def test_page_to_notebook_is_deterministic(converter):
+    assert converter.page_to_notebook(PAGE) == converter.page_to_notebook(PAGE)
+
+
+def _small_figure():
+    fig, ax = plots.figure()
+    ax.plot(np.arange(5), np.arange(5) ** 2, label="squares")
+    ax.set_xlabel("x")
+    ax.legend()
+    return fig
+
+
+def test_to_svg_follows_the_theme_and_scales():
+    svg = plots.to_svg(_small_figure(), "demo")
+    assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
+    assert not re.search(r"<svg[^>]* width=", svg) and "viewBox" in svg
+    assert "currentColor" in svg and plots.INK not in svg and "#000000" not in svg
+    assert "<style" not in svg  # a <style> in inline SVG would restyle the whole page
+    ids = re.findall(r' id="([^"]+)"', svg)
+    assert ids and all(i.startswith("demo-") for i in ids)
+    assert "<text" in svg  # real text, so it takes the page's colour
+
+
+def test_to_svg_is_deterministic():
+    assert plots.to_svg(_small_figure(), "same") == plots.to_svg(_small_figure(), "same")
+
+
+def test_show_prints_through_the_callers_print():
+    captured = []
+    namespace = {"print": captured.append, "plots": plots, "fig": _small_figure()}
+    exec("plots.show(fig, 'shown')", namespace)  # how markdown-exec runs a block: its own print in globals
+    assert len(captured) == 1 and captured[0].startswith('<svg aria-label="shown"')
+    namespace["markup"] = "<svg></svg>"
+    exec("plots.show(markup)", namespace)
+    assert captured[1] == "<svg></svg>"
+
+
+def _fake_package(tmp_path, files):
+    root = tmp_path / "package"
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+def test_copy_package_takes_only_the_listed_files(tmp_path):
+    root = _fake_package(
+        tmp_path,
+        {
+            "LICENSE": "MIT",
+            "dist/katex.min.js": "js",
+            "dist/fonts/A.woff2": "w2",
+            "dist/fonts/A.ttf": "ttf",
+            "src/big.js": "x",
+        },
+    )
+    spec = {"files": ["dist/katex.min.js", "dist/fonts/*.woff2"], "strip": "dist/"}
+    copied = site_assets.copy_package(root, spec, tmp_path / "out")
+    assert sorted(copied) == ["fonts/A.woff2", "katex.min.js"]
+    assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*") if p.is_file()) == [
+        "LICENSE",
+        "fonts/A.woff2",
+        "katex.min.js",
+    ]
+    with pytest.raises(RuntimeError, match="no file matches"):
+        site_assets.copy_package(root, {"files": ["dist/missing.js"], "strip": ""}, tmp_path / "out2")
+
+
+def test_readme_records_versions_and_licences():
+    text = site_assets.readme([("katex", {"version": "0.19.1", "license": "MIT"}, ["katex.min.js", "fonts/A.woff2"])])
+    assert "| katex | 0.19.1 | MIT (`katex/LICENSE`) | `katex.min.js`, 1 WOFF2 fonts in `fonts/` |" in text
+
+
+def test_vendored_assets_match_the_pinned_versions():
+    readme = (ROOT / "docs" / "assets" / "vendor" / "README.md").read_text()
+    for name, spec in site_assets.PACKAGES.items():
+        assert f"| {name} | {spec['version']} |" in readme
+    katex_js = (ROOT / "docs" / "assets" / "vendor" / "katex" / "katex.min.js").read_text()
+    assert site_assets.PACKAGES["katex"]["version"] in katex_js
+
+
+def test_fetch_unpacks_what_npm_pack_names(tmp_path, monkeypatch):
+    """fetch() runs `npm pack NAME@VERSION --json` and unpacks the tarball it names (npm faked, no network)."""
+    payload = io.BytesIO()
+    with tarfile.open(fileobj=payload, mode="w:gz") as tar:
+        for rel, text in {
+            "package/package.json": '{"name": "demo", "version": "1.2.3"}',
+            "package/LICENSE": "MIT",
+        }.items():
+            data = text.encode()
+            info = tarfile.TarInfo(rel)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    calls = []
+
+    def fake_run(cmd, cwd, **kwargs):
+        calls.append(cmd)
+        (Path(cwd) / "demo-1.2.3.tgz").write_bytes(payload.getvalue())
+
+        class Done:
+            returncode, stdout, stderr = 0, json.dumps([{"filename": "demo-1.2.3.tgz"}]), ""
+
+        return Done()
+
+    monkeypatch.setattr(site_assets.subprocess, "run", fake_run)
+    root, meta = site_assets.fetch("demo", "1.2.3", tmp_path)
+    assert calls[0][:3] == ["npm", "pack", "demo@1.2.3"]
+    assert meta["version"] == "1.2.3" and (root / "LICENSE").read_text() == "MIT"
+
+
+def test_site_assets_usage_errors_are_one_sentence(tmp_path, capsys):
+    assert site_assets.main([str(tmp_path / "nope")]) == site_assets.USAGE_ERROR
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is not a directory" in err and "Traceback" not in err
+    assert site_assets.main(["a", "b"]) == site_assets.USAGE_ERROR
