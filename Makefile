@@ -39,7 +39,7 @@ test: $(STAMP) system-deps lint
 bench: $(STAMP) system-deps
 	$(BIN)/nnbasics bench
 
-# Refresh the vendored browser assets (KaTeX, iframe-worker) from npm; the result is committed.
+# Refresh the vendored browser assets (KaTeX) from npm; the result is committed.
 vendor: $(STAMP)
 	$(BIN)/python -m nnbasics.site_assets docs
 

@@ -1,4 +1,4 @@
-"""Vendor the site's browser assets (KaTeX, iframe-worker) from npm into ``docs/assets/vendor/``.
+"""Vendor the site's browser assets (KaTeX) from npm into ``docs/assets/vendor/``.
 
 The site must never call out, so math rendering is served from the built
 site itself. ``make vendor`` runs this module: it fetches pinned package
@@ -26,13 +26,6 @@ PACKAGES = {
         "version": "0.19.1",
         "files": ["dist/katex.min.js", "dist/katex.min.css", "dist/contrib/auto-render.min.js", "dist/fonts/*.woff2"],
         "strip": "dist/",
-    },
-    "iframe-worker": {
-        # Material's offline plugin polyfills Web Workers with it under file://; listed in extra.polyfills.
-        "version": "1.0.4",
-        "files": ["shim/index.js"],
-        "strip": "",
-        "rename": {"shim/index.js": "shim.js"},
     },
 }
 
