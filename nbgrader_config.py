@@ -11,6 +11,10 @@ c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
 
+# exercises/ is committed, so a plain `nbgrader generate_assignment <id>` must regenerate it (the output is
+# identical) instead of skipping, or the assignment never reaches the gradebook and autograde cannot run.
+c.GenerateAssignment.force = True
+
 # Every graded cell must finish within this many seconds (the tests take well under one).
 c.Execute.timeout = 60
 

@@ -7,6 +7,7 @@ release-drift and autograde tests share it.
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -46,9 +47,22 @@ def bank():
 
 @pytest.fixture(scope="session")
 def course(tmp_path_factory):
-    """A temporary course: solutions/, nbgrader_config.py, and exercises/ + gradebook.db from nbgrader."""
-    released = authoring.generate(authoring.ROOT, tmp_path_factory.mktemp("course"))
-    return released.parent
+    """A copy of the course as a clean clone has it, after the instructor's plain ``nbgrader generate_assignment``.
+
+    exercises/ is copied as committed (with old timestamps) and must be regenerated, not skipped:
+    the assignment has to reach the gradebook for autograde to work.
+    """
+    root = tmp_path_factory.mktemp("course")
+    for folder in ("solutions", "exercises"):
+        shutil.copytree(authoring.ROOT / folder, root / folder)
+    shutil.copy(authoring.ROOT / "nbgrader_config.py", root)
+    released = [authoring.notebook_path(root, "exercises", a) for a in BANK.ASSIGNMENTS]
+    for path in released:
+        os.utime(path, (0, 0))
+    done = nbgrader(root, "generate_assignment", "*")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert all(path.stat().st_mtime > 0 for path in released), "generate_assignment skipped the committed exercises"
+    return root
 
 
 def nbgrader(course_dir, *args):
