@@ -95,6 +95,11 @@ def on_post_build(config):
         shutil.rmtree(_staging.pop(), ignore_errors=True)
 
 
+def on_build_error(error):
+    """A failed build leaves no staged copies behind either."""
+    on_post_build(None)
+
+
 def on_page_content(html, page, config, files):
     """Put a download button at the top of each exercise preview (a notebook page has no Markdown to edit)."""
     stem = Path(page.file.src_uri).stem
