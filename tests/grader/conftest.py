@@ -1,57 +1,14 @@
-"""Fixtures for the grader's end-to-end tests: notebooks a learner would hand in, and the real command."""
+"""Fixtures for the grader's end-to-end tests: a private cache and the real command."""
 
-import copy
-import hashlib
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-ASSIGNMENTS = ("01_neuron", "02_learning_rate", "03_initialization", "04_loss", "05_chain_rule")
-MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
-
-
-def meta(cell):
-    return cell.get("metadata", {}).get("nbgrader", {})
-
-
-def released(assignment):
-    """The committed exercise notebook, as a learner downloads it."""
-    return nbformat.read(REPO / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
-
-
-def solution_sources(assignment):
-    """``{grade_id: source}`` of the solution cells, markers removed: what a learner who solved it wrote."""
-    nb = nbformat.read(REPO / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
-    return {
-        meta(c)["grade_id"]: "\n".join(line for line in c.source.splitlines() if line.strip() not in MARKERS)
-        for c in nb.cells
-        if meta(c).get("solution")
-    }
-
-
-def solved(assignment, replace=None):
-    """The released notebook with every answer filled in; ``replace`` maps grade_ids to other sources."""
-    nb = released(assignment)
-    answers = {**solution_sources(assignment), **(replace or {})}
-    for cell in nb.cells:
-        gid = meta(cell).get("grade_id")
-        if meta(cell).get("solution") and gid in answers:
-            cell.source = answers[gid]
-    return nb
-
-
-def cell_index(nb, grade_id):
-    return next(i for i, c in enumerate(nb.cells) if meta(c).get("grade_id") == grade_id)
-
-
-def digest(path):
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+sys.path.insert(0, str(Path(__file__).parent))  # test modules import grader_support (pytest's importlib mode)
 
 
 @pytest.fixture(scope="session")
@@ -94,10 +51,3 @@ def grade_json(run):
         return proc.returncode, out, proc.stderr
 
     return grade_json
-
-
-def write(nb, path):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(copy.deepcopy(nb), str(path))
-    return path

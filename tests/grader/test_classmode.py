@@ -4,7 +4,7 @@ import csv
 import subprocess
 
 import nbformat
-from conftest import cell_index, solved, write
+from grader_support import cell_index, solved, write
 
 
 def make_class(root):

@@ -7,7 +7,7 @@ import sys
 import time
 
 import pytest
-from conftest import ASSIGNMENTS, solved, write
+from grader_support import ASSIGNMENTS, solved, write
 from test_classmode import make_class
 
 distributed = pytest.importorskip("distributed")

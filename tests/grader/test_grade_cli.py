@@ -9,7 +9,7 @@ import zipfile
 
 import nbformat
 import pytest
-from conftest import ASSIGNMENTS, REPO, cell_index, digest, meta, released, solved, write
+from grader_support import ASSIGNMENTS, REPO, cell_index, digest, meta, released, solved, write
 
 TEST_KEYS = {"grade_id": str, "score": float, "max_score": float, "passed": bool, "feedback": (str, type(None))}
 NOTEBOOK_KEYS = {
@@ -193,7 +193,9 @@ def test_edited_deleted_duplicated_and_stripped_cells(tmp_path, grade_json):
     deleted = solved(a)
     del deleted.cells[cell_index(deleted, tests[1])]
     duplicated = solved(a)
-    duplicated.cells.append(copy.deepcopy(duplicated.cells[cell_index(duplicated, tests[0])]))
+    twin = copy.deepcopy(duplicated.cells[cell_index(duplicated, tests[0])])
+    twin["id"] = "a-second-copy"  # a copied cell gets a new cell id, but keeps its nbgrader metadata
+    duplicated.cells.append(twin)
     stripped = solved(a)
     for cell in stripped.cells:
         cell.metadata.pop("nbgrader", None)

@@ -95,8 +95,8 @@ def _invalid(path, message, assignment):
 def summary(entries):
     """The JSON object of ``--json``: totals over graded notebooks and the notebook entries."""
     return {
-        "score": sum(e["score"] for e in entries),
-        "max_score": sum(e["max_score"] for e in entries),
+        "score": float(sum(e["score"] for e in entries)),
+        "max_score": float(sum(e["max_score"] for e in entries)),
         "notebooks": entries,
     }
 

@@ -204,9 +204,9 @@ def _entry(path, assignment, status, error, tests):
         "assignment": assignment,
         "status": status,
         "error": error,
-        "score": sum(t["score"] for t in tests),
+        "score": float(sum(t["score"] for t in tests)),
         # an ungradable file of a known assignment still shows what it was out of
-        "max_score": sum(t["max_score"] for t in tests) or (sum(_points(assignment).values()) if known else 0.0),
+        "max_score": float(sum(t["max_score"] for t in tests) or (sum(_points(assignment).values()) if known else 0)),
         "tests": tests,
     }
 
@@ -276,8 +276,12 @@ def write_feedback_html(nb, resources, target):
     from nbconvert.exporters import HTMLExporter
 
     nb, resources = run_steps([GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor], copy.deepcopy(nb), resources)
-    base = Path(sys.modules["nbgrader"].__file__).parent / "server_extensions" / "formgrader" / "templates"
-    exporter = HTMLExporter(template_name="feedback", extra_template_basedirs=[str(base)])
+    formgrader = Path(sys.modules["nbgrader"].__file__).parent / "server_extensions" / "formgrader"
+    exporter = HTMLExporter(  # configured as nbgrader's GenerateFeedback does
+        template_name="feedback",
+        extra_template_basedirs=[str(formgrader / "templates")],
+        extra_template_paths=[str(formgrader / "static" / "node_modules" / "bootstrap" / "dist" / "css")],
+    )
     body, _ = exporter.from_notebook_node(nb, resources)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".html.tmp")

@@ -28,6 +28,7 @@ from typing import NamedTuple
 
 import numpy as np
 from nbclient.exceptions import DeadKernelError
+from nbclient.util import run_sync
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Float, Integer
@@ -97,8 +98,12 @@ class MatchCells(NbGraderPreprocessor):
         seen = set()
         for cell in nb.cells:
             gid = nbgrader_meta(cell).get("grade_id")
-            if gid in seen:
-                notes[gid] = f"The notebook had two cells with id {gid}; the first was graded."
+            if gid in seen or not isinstance(gid, str):
+                # keep the first copy (nbgrader's DeduplicateIds would keep the last, and leave an empty
+                # metadata dict that its OverwriteCells then trips over); a copy is an ordinary cell
+                if gid in seen:
+                    notes[gid] = f"The notebook had two cells with id {gid}; the first was graded."
+                cell.metadata.pop("nbgrader", None)
             seen.add(gid)
         bare = [c for c in nb.cells if c.cell_type == "code" and not nbgrader_meta(c)]
         if not bare:
@@ -178,7 +183,7 @@ class FlagReferenceImports(NbGraderPreprocessor):
             if cell.cell_type != "code" or meta.get("locked") or not imports_reference(cell.source):
                 continue
             # an answer cell costs its own test; an extra cell of the learner's could feed any answer
-            flagged.update([f"test_{meta['grade_id']}"] if meta.get("solution") else tests)
+            flagged.update([f"test_{meta.get('grade_id')}"] if meta.get("solution") else tests)
         return nb, resources
 
 
@@ -300,6 +305,8 @@ class ProbeExecute(Execute):
         if any(str(o.get("ename", "")).endswith("MemoryError") for o in cell.get("outputs", [])):
             raise LimitExceeded(f"a cell ran out of memory (the cap is {self.memory_mb} MiB)")
         return cell
+
+    execute_cell = run_sync(async_execute_cell)  # nbclient binds its own coroutine here; use ours
 
     def output(self, outs, msg, display_id, cell_index):
         content = msg.get("content", {})
