@@ -97,6 +97,8 @@ def to_svg(fig, name="figure"):
     svg = buf.getvalue()
     svg = svg[svg.index("<svg") :]  # drop the XML declaration and doctype: this goes inside HTML
     svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, count=1, flags=re.S)
+    # A tenth of a point is finer than any screen shows: shorter path data makes smaller pages and faster builds.
+    svg = re.sub(r' d="([^"]*)"', lambda m: ' d="' + re.sub(r"(\.\d)\d+", r"\1", m[1]) + '"', svg)
     # Inline SVGs share the page: a <style> in one would restyle every icon, and ids must be unique.
     svg = re.sub(r"\s*<style[^>]*>.*?</style>", "", svg, flags=re.S)
     prefix = re.sub(r"[^A-Za-z0-9_-]", "-", name)
