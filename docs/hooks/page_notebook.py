@@ -8,7 +8,8 @@ site understands is rewritten for Jupyter:
 - Material admonitions (``!!! note "Title"``) become block quotes;
 - mkdocs-quiz quizzes become a question, its options, and the answers with
   their explanations in a collapsed ``<details>``;
-- links to other pages keep their text (the notebook has no site around it);
+- links to other pages keep their text (the notebook has no site around it), and
+  the page's buttons and download links are dropped;
 - attribute lists (``{ .md-button }``) and icon shortcodes are dropped.
 
 The code cells are not executed here: ``nnbasics.plots.show`` displays the
@@ -25,6 +26,8 @@ _EXEC = re.compile(r'^python\b.*\bexec="(on|1|true)"')
 _ADMONITION = re.compile(r'^(?:!!!|\?\?\?\+?) *(?P<kind>[\w-]+)(?: +"(?P<title>[^"]*)")? *$')
 _PAGE_LINK = re.compile(r"\[(?P<text>[^\]]+)\]\((?!https?://)(?P<target>[^)\s]+)\)")
 _ATTRS = re.compile(r"\{ *[.#:][^}\n]*\}")
+_BUTTONS = re.compile(r"^\s*(?:\[[^\]]*\]\([^)]*\)\{[^}]*\.md-button[^}]*\}\s*)+$")
+_DOWNLOAD_LINK = re.compile(r"\s*\(\[[^\]]*\]\(downloads/[^)]*\)\)|\[[^\]]*\]\(downloads/[^)]*\)(?:\{[^}]*\})?")
 _ICON = re.compile(r":(?:material|octicons|fontawesome)-[\w-]+:\s*")
 
 
@@ -139,9 +142,10 @@ def page_to_notebook(text):
             prose.extend(["", *_admonition_to_markdown(adm["kind"], adm["title"], lines[i + 1 : j]), ""])
             i = j
             continue
-        if "downloads/" in line:  # the download links themselves mean nothing inside the download
+        if _BUTTONS.match(line):  # a row of buttons (download, exercise) means nothing inside the download
             i += 1
             continue
+        line = _DOWNLOAD_LINK.sub("", line)
         prose.append(line)
         i += 1
     flush()

@@ -31,7 +31,10 @@ title: t
 
 Some prose with $x^2$ and a [link](other.md) and [an anchor](#here).
 
-[:material-download: This page as a notebook](downloads/a.ipynb){ .md-button }
+[:material-download: This page as a notebook](downloads/a.ipynb){ .md-button } [Ex](exercises/a.ipynb){ .md-button }
+
+Do [exercise 01](exercises/a.ipynb) ([download it](downloads/a.ipynb)), then
+grade it.
 
 ```python exec="on" session="s" source="above" result="text"
 x = 1
@@ -65,7 +68,8 @@ def test_page_to_notebook_converts_site_syntax(converter):
     first, last = nb.cells[0].source, nb.cells[2].source
     assert "title: t" not in first  # front matter dropped
     assert "a link and [an anchor](#here)" in first  # page links keep their text, anchors stay
-    assert "downloads/" not in first and "md-button" not in first
+    assert "downloads/" not in first and "md-button" not in first and "Ex\n" not in first
+    assert "Do exercise 01, then\ngrade it." in first  # a sentence keeps its words, not the download link
     assert "```bash\nnnbasics grade a.ipynb\n```" in last  # shown code stays as it is
     assert "> **Common misconceptions**\n>\n> **Claim.** Refuted." in last
     assert "**Self-check.** What is 1 + 1?" in last
