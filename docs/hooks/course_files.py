@@ -14,6 +14,7 @@ Generated files are MkDocs ``File`` objects, so links to them are checked by
 """
 
 import importlib.util
+import json
 import logging
 import shutil
 import tempfile
@@ -62,8 +63,25 @@ def _stage(path, assignment):
         _staging.append(tempfile.mkdtemp(prefix="nnbasics-site-"))
     target = Path(_staging[0]) / "exercises" / f"{assignment}.ipynb"
     target.parent.mkdir(exist_ok=True)
-    shutil.copyfile(path, target)
+    target.write_text(_shorten_helpers(path.read_text(encoding="utf-8")), encoding="utf-8")
     return target
+
+
+def _shorten_helpers(text):
+    """The notebook with its test-helpers cell (hundreds of lines) cut to its first line, for the preview.
+
+    Only the preview is shortened; the download is the released notebook, byte for byte.
+    """
+    nb = json.loads(text)
+    for cell in nb["cells"]:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "checks":
+            lines = "".join(cell["source"]).splitlines()
+            cell["source"] = [
+                lines[0] + "\n",
+                f"# ... {len(lines) - 1} more lines: the `check` helper every test cell calls "
+                "(in the downloaded notebook)\n",
+            ]
+    return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
 
 
 @event_priority(100)  # before mkdocs-jupyter's on_files, which must see the exercise pages

@@ -160,6 +160,9 @@ def test_exercise_downloads_are_the_released_notebooks(built_site, assignment):
     assert (built_site / "downloads" / f"{assignment}.ipynb").read_bytes() == released
     preview = (built_site / "exercises" / assignment / "index.html").read_text(encoding="utf-8")
     assert f'href="../../downloads/{assignment}.ipynb"' in preview
+    # the preview shortens the test-helpers cell; the download keeps all of it
+    assert "more lines: the `check` helper" in html.unescape(re.sub(r"<[^>]+>", "", preview))
+    assert b"def judge(" in released and "def judge(" not in html.unescape(re.sub(r"<[^>]+>", "", preview))
 
 
 @pytest.mark.parametrize("page", CONCEPT_PAGES)
