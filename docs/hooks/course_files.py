@@ -1,7 +1,8 @@
 """MkDocs hook: put the released exercise notebooks and every download into the site at build time.
 
 - ``exercises/<id>/<id>.ipynb`` (the committed, released notebooks) become the
-  pages ``exercises/<id>.ipynb``, which mkdocs-jupyter renders as previews;
+  pages ``exercises/<id>.ipynb``, which mkdocs-jupyter renders as previews
+  (with the long test-helpers cell shortened, and a download button on top);
 - the same bytes become ``downloads/<id>.ipynb``, the files the download
   links point to;
 - each concept page listed in ``CONCEPT_PAGES`` becomes
@@ -15,7 +16,6 @@ Generated files are MkDocs ``File`` objects, so links to them are checked by
 
 import importlib.util
 import json
-import logging
 import shutil
 import tempfile
 from pathlib import Path
@@ -24,8 +24,6 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
-
-log = logging.getLogger("mkdocs.hooks.course_files")
 
 ASSIGNMENTS = ("01_neuron", "02_learning_rate", "03_initialization", "04_loss", "05_chain_rule")
 
