@@ -1,10 +1,12 @@
 """Fixtures for the tests of the exercises: the mutation bank, and a temporary nbgrader course.
 
-The course is generated once per test session (per xdist worker) by the real
-``nbgrader generate_assignment`` in a temporary copy of solutions/; the
-release-drift and autograde tests share it.
+The course is released once per test run (shared by the xdist workers) by the
+instructor's real ``nbgrader generate_assignment`` in a temporary copy of the
+checkout; the release-drift test reads it and each autograde test grades in
+its own copy.
 """
 
+import fcntl
 import importlib.util
 import os
 import shutil
@@ -45,14 +47,12 @@ def bank():
     return BANK
 
 
-@pytest.fixture(scope="session")
-def course(tmp_path_factory):
-    """A copy of the course as a clean clone has it, after the instructor's plain ``nbgrader generate_assignment``.
+def _instructor_release(root):
+    """Lay out the course as a clean clone has it and run the instructor's plain ``nbgrader generate_assignment``.
 
     exercises/ is copied as committed (with old timestamps) and must be regenerated, not skipped:
     the assignment has to reach the gradebook for autograde to work.
     """
-    root = tmp_path_factory.mktemp("course")
     for folder in ("solutions", "exercises"):
         shutil.copytree(authoring.ROOT / folder, root / folder)
     shutil.copy(authoring.ROOT / "nbgrader_config.py", root)
@@ -62,7 +62,35 @@ def course(tmp_path_factory):
     done = nbgrader(root, "generate_assignment", "*")
     assert done.returncode == 0, done.stderr[-2000:]
     assert all(path.stat().st_mtime > 0 for path in released), "generate_assignment skipped the committed exercises"
+    (root / "released.ok").touch()
+
+
+@pytest.fixture(scope="session")
+def course(tmp_path_factory):
+    """The released course (read-only for tests: copy it before grading in it).
+
+    Built once per test run: under xdist the workers share it through the run's
+    common temporary folder, the first one building it under an exclusive lock.
+    """
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run is None:
+        root = tmp_path_factory.mktemp("course")
+        _instructor_release(root)
+        return root
+    root = tmp_path_factory.getbasetemp().parent / f"exercises-course-{run}"
+    with open(f"{root}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # blocks until the worker building it is done
+        if not (root / "released.ok").exists():
+            shutil.rmtree(root, ignore_errors=True)
+            root.mkdir()
+            _instructor_release(root)
     return root
+
+
+@pytest.fixture
+def course_copy(course, tmp_path):
+    """A private copy of the released course (gradebook included) to autograde in."""
+    return Path(shutil.copytree(course, tmp_path / "course"))
 
 
 def nbgrader(course_dir, *args):

@@ -57,7 +57,8 @@ def _scores(course, assignment, student):
 
 
 @pytest.mark.slow
-def test_real_autograde_agrees(bank, course, run_nbgrader, assignment):
+def test_real_autograde_agrees(bank, course_copy, run_nbgrader, assignment):
+    course = course_copy
     function, label = AUTOGRADED_MUTANTS[assignment]
     index = [m[0] for m in bank.MUTANTS[assignment][function]].index(label)
     students = {
