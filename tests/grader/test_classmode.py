@@ -40,7 +40,7 @@ def test_class_grades_csv_gradebook_and_resume(tmp_path, run, grader_env):
         ("cy", "01_neuron"),
         ("dee", "01_neuron"),
     }
-    assert next(iter(csv.reader(open(tmp_path / "grades.csv")))) == [
+    assert (tmp_path / "grades.csv").read_text().splitlines()[0].split(",") == [
         "student",
         "assignment",
         "score",
@@ -59,7 +59,8 @@ def test_class_grades_csv_gradebook_and_resume(tmp_path, run, grader_env):
         ["nbgrader", "export", "--to", "export.csv"], cwd=tmp_path, env=grader_env, capture_output=True, text=True
     )
     assert export.returncode == 0, export.stderr
-    exported = {(r["student_id"], r["assignment"]): r for r in csv.DictReader(open(tmp_path / "export.csv"))}
+    lines = (tmp_path / "export.csv").read_text().splitlines()
+    exported = {(r["student_id"], r["assignment"]): r for r in csv.DictReader(lines)}
     for key, row in rows.items():
         assert float(exported[key]["score"]) == float(row["score"])
 
