@@ -389,7 +389,7 @@ def _compare(got, want, rtol, atol, where=""):
     at = f" (at {where})" if where else ""
     if isinstance(want, Choice):
         if type(got) is not str or _norm(got) not in want.options:
-            return f"the answer {_describe(got)} is not right"
+            return f"{_describe(got)} is not right"
         return None
     if isinstance(want, Shape | Sample):
         if type(got) is not np.ndarray:
@@ -482,6 +482,8 @@ def check(fn, args=None, kwargs=None, *, expect, rtol=1e-7, atol=0.0, msg=""):
 
 def failure(fn, args, why, msg):
     """The message of a failed case: whose answer, what went wrong, and the hint."""
+    if args is None:  # a value (a quiz answer), not a call
+        return f"your answer: {why}. {msg}".strip()
     learner = args[0] if _is_helper(fn) and args else fn
-    name = learner.name if type(learner) is Ref else getattr(learner, "__name__", "the answer")
+    name = learner.name if type(learner) is Ref else getattr(learner, "__name__", "your function")
     return f"{name}: {why}. {msg}".strip()
