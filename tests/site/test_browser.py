@@ -86,7 +86,7 @@ def test_quiz_answer_click_shows_feedback(open_page):
     assert not watch.errors
 
 
-@pytest.mark.parametrize("path", ["", *CONCEPT_PAGES, "exercises/", "instructors/", "api/"])
+@pytest.mark.parametrize("path", ["", *CONCEPT_PAGES, "exercises/", "exercises/01_neuron/", "instructors/", "api/"])
 def test_phone_screen_has_no_horizontal_overflow(open_page, path):
     page, _ = open_page(path, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     scroll_width, client_width = page.evaluate(
