@@ -80,11 +80,9 @@ def bench_single(tmp):
     ours = min(_timed(_nnbasics("grade", "--json", *files)) for _ in range(2))
     for a in ASSIGNMENTS:  # the course set-up an instructor does once; not timed
         _timed(["nbgrader", "generate_assignment", a, "--force"], cwd=course)
-    start = time.perf_counter()
-    for a in ASSIGNMENTS:
-        _timed(["nbgrader", "autograde", a, "--force"], cwd=course)
-    stock = time.perf_counter() - start
-    print(f"  grade 5 solved notebooks: nnbasics grade {ours:.2f} s, nbgrader autograde {stock:.2f} s")
+    # one nbgrader process for all five (its fastest way), best of two like ours
+    stock = min(_timed(["nbgrader", "autograde", "*", "--force"], cwd=course) for _ in range(2))
+    print(f"  grade 5 solved notebooks: nnbasics grade {ours:.2f} s, nbgrader autograde '*' {stock:.2f} s")
     print(f"  ratio nnbasics/nbgrader = {ours / stock:.2f}  (target <= 0.5)")
 
 
