@@ -27,7 +27,7 @@ from nbgrader.converters.autograde import Autograde
 from nbgrader.preprocessors import ClearHiddenTests, Execute, GetGrades, OverwriteCells
 from traitlets.config import Config
 
-from . import sandbox, steps
+from . import steps
 from .course import (
     ASSIGNMENTS,
     generate_steps,
@@ -42,6 +42,7 @@ from .course import (
 from .sandbox import Limits, SandboxKernelManager
 
 STUDENT = "learner"
+MAX_NOTEBOOK_BYTES = 64 << 20
 
 # nbgrader's own gradebook code trips this SQLAlchemy warning on every submission (harmless, known upstream)
 warnings.filterwarnings("ignore", message="Object of type <Submitted")
@@ -58,20 +59,20 @@ def read_notebook(data, name="the notebook"):
     """Parse notebook bytes into an nbformat v4 node, or raise ``Invalid`` with the reason."""
     if not data.strip():
         raise Invalid(f"{name} is empty")
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        raise Invalid(f"{name} is {len(data) >> 20} MiB, too large for an exercise notebook (clear its outputs)")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise Invalid(f"{name} is not a text file, so it cannot be a notebook") from None
     try:
         raw = json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         raise Invalid(f"{name} is not a notebook: it is not valid JSON") from None
     if not isinstance(raw, dict) or "nbformat" not in raw or not isinstance(raw.get("nbformat"), int):
         raise Invalid(f"{name} is JSON but not a Jupyter notebook")
-    if raw["nbformat"] < 4:
-        version = raw["nbformat"]
-        if version < 3:
-            raise Invalid(f"{name} uses notebook format v{version}, too old to convert; save it again in Jupyter")
+    if raw["nbformat"] < 3:  # v3 converts to v4 faithfully; older formats lack the cell metadata
+        raise Invalid(f"{name} uses notebook format v{raw['nbformat']}, too old to grade; save it again in Jupyter")
     try:
         nb = nbformat.reads(text, as_version=4)
     except Exception as e:  # nbformat raises many kinds for broken structure
@@ -188,6 +189,7 @@ def _config(limits, kernel_dir):
     return c
 
 
+@functools.cache
 def _points(assignment):
     points = {}
     for cell in source_notebook(assignment).cells:
@@ -287,6 +289,3 @@ def write_feedback_html(nb, resources, target):
     tmp = target.with_suffix(".html.tmp")
     tmp.write_text(body, encoding="utf-8")
     os.replace(tmp, target)
-
-
-__all__ = ["Invalid", "Limits", "grade", "read_notebook", "sandbox", "template_gradebook"]

@@ -19,6 +19,7 @@ import functools
 import json
 import os
 import shutil
+import site
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -67,21 +68,19 @@ def level():
 
 
 def _hidden_paths():
-    """Directories the kernel must not see even when they sit inside a bound one."""
-    package = Path(__file__).resolve().parents[1]  # .../nnbasics
-    return [package]
+    """Directories the kernel must not see even when they sit inside a bound one: the reference package."""
+    return [Path(__file__).resolve().parents[1]]  # .../nnbasics (and, in a wheel, its course/ notebooks)
 
 
 def _visible_roots():
-    """Read-only directories the kernel needs: the Python installation and its site-packages."""
-    package = Path(__file__).resolve().parents[1]
-    roots = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
-    for entry in sys.path:
-        p = Path(entry or ".").resolve()
-        # never bind what contains the reference package (an editable install's src/, a course checkout)
-        if p.is_dir() and package != p and package not in p.parents and p not in package.parents:
-            roots.add(p)
-    return sorted(roots)
+    """Read-only directories the kernel needs: the Python installation and its site-packages.
+
+    Only where packages are *installed*: not the working directory, PYTHONPATH
+    or an editable install's source folder, which may be a course checkout
+    holding the solutions, the gradebook and other learners' submissions.
+    """
+    roots = {Path(r).resolve() for r in (sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages())}
+    return sorted(r for r in roots if r.is_dir() and not any(other in r.parents for other in roots))
 
 
 def kernel_command(kernel_dir, connection_file, limits, sandbox=None):

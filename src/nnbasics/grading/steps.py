@@ -280,7 +280,7 @@ class ProbeExecute(Execute):
     memory_mb = Integer(2048, help="the kernel's memory cap, for messages").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
-        self._deadline = monotonic() + self.notebook_timeout
+        self._deadline, self._bound_by = None, "cell"  # the notebook's clock starts with its first cell
         self._output_bytes, self._limit, self._recorded = 0, None, set()
         sealed = (resources or {}).get("nnbasics", {}).get("sealed", {})
         self._probe_cells = {i for i, c in enumerate(nb.cells) if nbgrader_meta(c).get("grade_id") in sealed}
@@ -291,10 +291,14 @@ class ProbeExecute(Execute):
 
     def _get_timeout(self, cell):
         per_cell = super()._get_timeout(cell) or math.inf
-        return max(1, min(per_cell, self._deadline - monotonic()))
+        if self._deadline is None:
+            self._deadline = monotonic() + self.notebook_timeout
+        remaining = self._deadline - monotonic()
+        self._bound_by = "notebook" if remaining < per_cell else "cell"
+        return max(0.5, min(per_cell, remaining))
 
     async def _async_handle_timeout(self, timeout, cell=None):
-        if self._deadline - monotonic() <= 1:
+        if self._bound_by == "notebook":
             raise LimitExceeded(f"the notebook took longer than its {self.notebook_timeout:g} s time limit")
         raise LimitExceeded(f"a cell ran longer than the {self.timeout:g} s per-cell time limit")
 
