@@ -101,7 +101,10 @@ def kernel_command(kernel_dir, connection_file, limits, sandbox=None):
     list of str
     """
     rlimits = {
-        "RLIMIT_AS": limits.memory_mb * 2**20,
+        # DATA counts the heap and anonymous memory (NumPy arrays): that is the memory cap. AS also
+        # counts the ~0.7 GiB of mapped libraries an idle kernel holds; it bounds what DATA misses.
+        "RLIMIT_DATA": limits.memory_mb * 2**20,
+        "RLIMIT_AS": (limits.memory_mb + 2048) * 2**20,
         "RLIMIT_CPU": int(limits.notebook_timeout) + 5,
         "RLIMIT_FSIZE": 64 * 2**20,
         "RLIMIT_CORE": 0,
@@ -114,7 +117,7 @@ def kernel_command(kernel_dir, connection_file, limits, sandbox=None):
         return [*shim, *kernel]
     box = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
     box += ["--uid", "65534", "--gid", "65534", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
-    for system in ("/usr", "/bin", "/lib", "/lib64", "/etc/ld.so.cache", "/etc/alternatives"):
+    for system in ("/usr", "/bin", "/lib", "/lib64", "/etc/ld.so.cache", "/etc/alternatives", "/etc/fonts"):
         if os.path.exists(system):
             box += ["--ro-bind", system, system]
     roots = _visible_roots()

@@ -1,0 +1,65 @@
+"""The learner's kernel, seen from inside: what it can read, write, reach and leave behind."""
+
+import shutil
+import subprocess
+
+import nbformat
+import pytest
+from grader_support import REPO
+from nbclient import NotebookClient
+from traitlets.config import Config
+
+from nnbasics.grading.sandbox import Limits, SandboxKernelManager, kernel_command, level
+
+PROBES = {
+    "uid": "import os; print(os.getuid())",
+    "solutions": f"import os; print(os.path.exists({str(REPO / 'solutions')!r}))",
+    "checkout": f"import os; print(os.path.exists({str(REPO / 'README.md')!r}))",
+    "reference": "import importlib.util; print(importlib.util.find_spec('nnbasics') is not None)",
+    "network": "import socket\ntry:\n    socket.create_connection(('1.1.1.1', 53), timeout=2); print(True)\n"
+    "except OSError:\n    print(False)",
+    "writes_venv": "import sys\ntry:\n    open(sys.prefix + '/owned', 'w'); print(True)\nexcept OSError:\n    print(False)",
+    "numpy": "import numpy; print(numpy.ones(3).sum() == 3)",
+    "memory": "import resource; print(resource.getrlimit(resource.RLIMIT_DATA)[0] == 512 * 2**20)",
+    "allocate": "import numpy as np\ntry:\n    np.ones((1024, 1024, 96)); print(True)\nexcept MemoryError:\n    print(False)",
+}
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+def test_the_kernel_sees_only_what_it_needs(tmp_path):
+    assert level() == "bwrap"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src) for src in PROBES.values()])
+    config = Config()
+    config.SandboxKernelManager.kernel_dir = str(tmp_path)
+    config.SandboxKernelManager.memory_mb = 512
+    client = NotebookClient(
+        nb,
+        kernel_manager_class=SandboxKernelManager,
+        config=config,
+        timeout=30,
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
+    client.execute()
+    seen = {name: cell.outputs[0]["text"].strip() for name, cell in zip(PROBES, nb.cells)}
+    assert seen == {
+        "uid": "65534",
+        "solutions": "False",
+        "checkout": "False",
+        "reference": "False",
+        "network": "False",
+        "writes_venv": "False",
+        "numpy": "True",
+        "memory": "True",
+        "allocate": "False",  # 768 MiB is over the 512 MiB cap
+    }
+    assert not (REPO / ".venv" / "owned").exists()
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+def test_processes_started_in_the_box_end_with_it(tmp_path):
+    cmd = kernel_command(str(tmp_path), str(tmp_path / "k.json"), Limits())
+    shim, box = cmd[: cmd.index("bwrap")], cmd[cmd.index("bwrap") : cmd.index("--") + 1]
+    # a daemon that double-forks away from its parent still lives in the box's PID namespace
+    subprocess.run([*shim, *box, "sh", "-c", "setsid sleep 271.5 > /dev/null 2>&1 &"], timeout=30, check=True)
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert "sleep 271.5" not in ps
