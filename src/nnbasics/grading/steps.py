@@ -89,8 +89,8 @@ class MatchCells(NbGraderPreprocessor):
     """Give cells whose nbgrader metadata an editor stripped their grade_ids back, by content.
 
     Locked cells are recognised by their released source, solution cells by
-    the function or class they define, quiz answers by order. Duplicated
-    grade_ids are noted (nbgrader's DeduplicateIds keeps the first).
+    the function or class they define, quiz answers by order. Of duplicated
+    grade_ids the first copy keeps its metadata, and the duplication is noted.
     """
 
     def preprocess(self, nb, resources):
