@@ -25,7 +25,13 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 
-ASSIGNMENTS = ("01_neuron", "02_learning_rate", "03_initialization", "04_loss", "05_chain_rule")
+ASSIGNMENTS = (
+    "01_neuron",
+    "02_learning_rate",
+    "03_initialization",
+    "04_loss",
+    "05_chain_rule",
+)
 
 # Concept page -> the assignment it prepares for.
 CONCEPT_PAGES = {
@@ -61,7 +67,9 @@ def _stage(path, assignment):
         _staging.append(tempfile.mkdtemp(prefix="nnbasics-site-"))
     target = Path(_staging[0]) / "exercises" / f"{assignment}.ipynb"
     target.parent.mkdir(exist_ok=True)
-    target.write_text(_shorten_helpers(path.read_text(encoding="utf-8")), encoding="utf-8")
+    target.write_text(
+        _shorten_helpers(path.read_text(encoding="utf-8")), encoding="utf-8"
+    )
     return target
 
 
@@ -82,11 +90,17 @@ def _shorten_helpers(text):
     return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
 
 
-@event_priority(100)  # before mkdocs-jupyter's on_files, which must see the exercise pages
+@event_priority(
+    100
+)  # before mkdocs-jupyter's on_files, which must see the exercise pages
 def on_files(files, config):
     """Add the exercise pages and all downloads to the site's files."""
-    root = Path(config.docs_dir).parent  # docs/ sits at the repository root, beside exercises/
-    missing = [a for a in ASSIGNMENTS if not (root / "exercises" / a / f"{a}.ipynb").is_file()]
+    root = Path(
+        config.docs_dir
+    ).parent  # docs/ sits at the repository root, beside exercises/
+    missing = [
+        a for a in ASSIGNMENTS if not (root / "exercises" / a / f"{a}.ipynb").is_file()
+    ]
     if missing:
         raise PluginError(
             f"released exercise notebooks missing: {', '.join(f'exercises/{a}/{a}.ipynb' for a in missing)} "
@@ -95,13 +109,26 @@ def on_files(files, config):
     for a in ASSIGNMENTS:
         path = root / "exercises" / a / f"{a}.ipynb"
         _stage(path, a)
-        files.append(File(f"exercises/{a}.ipynb", _staging[0], config.site_dir, config.use_directory_urls))
-        files.append(File.generated(config, f"downloads/{a}.ipynb", content=path.read_bytes()))
+        files.append(
+            File(
+                f"exercises/{a}.ipynb",
+                _staging[0],
+                config.site_dir,
+                config.use_directory_urls,
+            )
+        )
+        files.append(
+            File.generated(config, f"downloads/{a}.ipynb", content=path.read_bytes())
+        )
     docs = Path(config.docs_dir)
     for page in CONCEPT_PAGES:
         text = (docs / page).read_text(encoding="utf-8")
         notebook = _converter.page_to_notebook(text)
-        files.append(File.generated(config, f"downloads/{Path(page).stem}.ipynb", content=notebook))
+        files.append(
+            File.generated(
+                config, f"downloads/{Path(page).stem}.ipynb", content=notebook
+            )
+        )
     return files
 
 

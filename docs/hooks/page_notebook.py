@@ -23,11 +23,15 @@ import nbformat
 
 _FENCE = re.compile(r"^(?P<indent> *)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _EXEC = re.compile(r'^python\b.*\bexec="(on|1|true)"')
-_ADMONITION = re.compile(r'^(?:!!!|\?\?\?\+?) *(?P<kind>[\w-]+)(?: +"(?P<title>[^"]*)")? *$')
+_ADMONITION = re.compile(
+    r'^(?:!!!|\?\?\?\+?) *(?P<kind>[\w-]+)(?: +"(?P<title>[^"]*)")? *$'
+)
 _PAGE_LINK = re.compile(r"\[(?P<text>[^\]]+)\]\((?!https?://)(?P<target>[^)\s]+)\)")
 _ATTRS = re.compile(r"\{ *[.#:][^}\n]*\}")
 _BUTTONS = re.compile(r"^\s*(?:\[[^\]]*\]\([^)]*\)\{[^}]*\.md-button[^}]*\}\s*)+$")
-_DOWNLOAD_LINK = re.compile(r"\s*\(\[[^\]]*\]\(downloads/[^)]*\)\)|\[[^\]]*\]\(downloads/[^)]*\)(?:\{[^}]*\})?")
+_DOWNLOAD_LINK = re.compile(
+    r"\s*\(\[[^\]]*\]\(downloads/[^)]*\)\)|\[[^\]]*\]\(downloads/[^)]*\)(?:\{[^}]*\})?"
+)
 _ICON = re.compile(r":(?:material|octicons|fontawesome)-[\w-]+:\s*")
 
 
@@ -80,7 +84,9 @@ def _admonition_to_markdown(kind, title, body):
 def _clean_prose(text):
     text = _ICON.sub("", text)
     text = _ATTRS.sub("", text)
-    text = _PAGE_LINK.sub(lambda m: m["text"] if not m["target"].startswith("#") else m[0], text)
+    text = _PAGE_LINK.sub(
+        lambda m: m["text"] if not m["target"].startswith("#") else m[0], text
+    )
     return text
 
 
@@ -121,7 +127,9 @@ def page_to_notebook(text):
             cells.append(nbformat.v4.new_code_cell(code))
             i = j + 1
             continue
-        if fence:  # a code block shown as is (shell commands): keep it in the prose, untouched
+        if (
+            fence
+        ):  # a code block shown as is (shell commands): keep it in the prose, untouched
             close = re.compile(rf"^ *{re.escape(fence['fence'])}\s*$")
             j = i + 1
             while j < len(lines) and not close.match(lines[j]):
@@ -137,12 +145,24 @@ def page_to_notebook(text):
         adm = _ADMONITION.match(line)
         if adm:
             j = i + 1
-            while j < len(lines) and (not lines[j].strip() or lines[j].startswith("    ")):
+            while j < len(lines) and (
+                not lines[j].strip() or lines[j].startswith("    ")
+            ):
                 j += 1
-            prose.extend(["", *_admonition_to_markdown(adm["kind"], adm["title"], lines[i + 1 : j]), ""])
+            prose.extend(
+                [
+                    "",
+                    *_admonition_to_markdown(
+                        adm["kind"], adm["title"], lines[i + 1 : j]
+                    ),
+                    "",
+                ]
+            )
             i = j
             continue
-        if _BUTTONS.match(line):  # a row of buttons (download, exercise) means nothing inside the download
+        if _BUTTONS.match(
+            line
+        ):  # a row of buttons (download, exercise) means nothing inside the download
             i += 1
             continue
         line = _DOWNLOAD_LINK.sub("", line)
@@ -152,11 +172,17 @@ def page_to_notebook(text):
     nb = nbformat.v4.new_notebook(
         cells=cells,
         metadata={
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "kernelspec": {
+                "name": "python3",
+                "display_name": "Python 3",
+                "language": "python",
+            },
             "language_info": {"name": "python"},
         },
     )
-    for n, cell in enumerate(nb.cells):  # stable ids: the same page gives the same bytes
+    for n, cell in enumerate(
+        nb.cells
+    ):  # stable ids: the same page gives the same bytes
         cell.id = f"cell-{n}"
     nbformat.validate(nb)
     return nbformat.writes(nb)

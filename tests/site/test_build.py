@@ -132,6 +132,7 @@ def test_changed_core_function_changes_the_page(built_site, mkdocs_build, tmp_pa
         nav: [neuron.md]
         exclude_docs: |
           /hooks/
+          /ruff.toml
           /assets/vendor/README.md
         """)
         + "".join(f"  {p}\n" for p in others)
