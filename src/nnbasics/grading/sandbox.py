@@ -68,8 +68,15 @@ def level():
 
 
 def _hidden_paths():
-    """Directories the kernel must not see even when they sit inside a bound one: the reference package."""
-    return [Path(__file__).resolve().parents[1]]  # .../nnbasics (and, in a wheel, its course/ notebooks)
+    """Directories the kernel must not see even when they sit inside a bound one.
+
+    The reference package (with, in a wheel, its course/ notebooks), and any
+    other ``nnbasics`` folder in site-packages: an editable install puts the
+    packaged course notebooks there too.
+    """
+    hidden = {Path(__file__).resolve().parents[1]}
+    hidden.update(Path(sp).resolve() / "nnbasics" for sp in site.getsitepackages() if os.path.isdir(sp))
+    return sorted(p for p in hidden if p.is_dir())
 
 
 def _visible_roots():
