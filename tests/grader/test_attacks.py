@@ -48,8 +48,10 @@ ATTACKS = {
     "atexit.register(lambda: open('/tmp/owned', 'w').write('x'))",
     # -- read the answers, or write the grades
     "read_solutions": "import glob, os\nfound = []\n"
-    f"for pattern in ['../../../solutions/**/*.ipynb', '{REPO}/solutions/**/*.ipynb', '/**/course/**/*.ipynb',"
-    " os.path.expanduser('~/.cache/**/*.db'), '/root/**/*.ipynb', '/work/**/*.ipynb']:\n"
+    "import site, sys\n"
+    f"for pattern in ['../../../solutions/**/*.ipynb', '{REPO}/solutions/**/*.ipynb',"
+    " sys.prefix + '/**/01_neuron*.ipynb', *[sp + '/**/01_neuron*.ipynb' for sp in site.getsitepackages()],"
+    " os.path.expanduser('~/**/01_neuron*.ipynb'), '/tmp/**/01_neuron*.ipynb']:\n"
     "    found += glob.glob(pattern, recursive=True)\n"
     "for path in found:\n"
     "    src = open(path).read()\n"
