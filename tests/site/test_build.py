@@ -29,6 +29,16 @@ def _page_text(site, page):
     return html.unescape(re.sub(r"<[^>]+>", "", article))
 
 
+def _prose(site, page):
+    """The page's visible text with every run of whitespace made one space (generated prose keeps its line breaks)."""
+    return " ".join(_page_text(site, page).split())
+
+
+def _steps(lr, lam=10.0, tol=1e-6):
+    """Closed form, independent of nnbasics: steps from |w0| = 1 to |w| <= tol, k = ceil(log tol / log|1 - lr lam|)."""
+    return int(np.ceil(np.log(tol) / np.log(abs(1 - lr * lam))))
+
+
 def _figure(site, page, name):
     source = (site / page / "index.html").read_text(encoding="utf-8")
     match = re.search(rf'<svg aria-label="{re.escape(name)}".*?</svg>', source, re.S)
@@ -50,13 +60,19 @@ def test_neuron_page_shows_the_numbers_the_core_computes(built_site):
 
 def test_learning_rate_page_steps_follow_the_closed_form(built_site):
     text = _page_text(built_site, "learning-rate")
-    lam = 10.0
-    for lr in (0.025, 0.05, 0.15, 0.19):  # k = ceil(log(1e-6) / log|1 - lr lam|)
-        k = int(np.ceil(np.log(1e-6) / np.log(abs(1 - lr * lam))))
-        assert re.search(rf"η = {lr}\s+steps = {k}\b", text), (lr, k)
+    for lr in (0.025, 0.05, 0.15, 0.19):
+        assert re.search(rf"η = {lr}\s+steps = {_steps(lr)}\b", text), (lr, _steps(lr))
     assert re.search(r"η = 0.1\s+steps = 1\b", text)
     assert re.search(r"η = 0.21\s+steps = inf", text)
     assert "largest stable learning rate 2/λmax = 0.2" in text
+
+
+def test_learning_rate_misconception_prose_states_the_closed_form_counts(built_site):
+    slow, back = _steps(0.05), _steps(0.15)
+    sentence = (
+        f"cuts the steps from {slow} to 1, not to {slow / 2:g}; going on to \\(0.15\\) brings them back to {back},"
+    )
+    assert sentence in _prose(built_site, "learning-rate")
 
 
 def test_initialization_page_kaiming_std_and_fans(built_site):
@@ -68,11 +84,28 @@ def test_initialization_page_kaiming_std_and_fans(built_site):
     assert re.search(r"constant 0.5: .*hidden units differ by 0\n", text)
 
 
+def test_initialization_misconception_prose_quotes_the_printed_tail(built_site):
+    """The "Glorot truncates" refutation quotes the largest |w| / std that the block below it prints."""
+    text = _page_text(built_site, "initialization")
+    printed = re.search(r"xavier_normal on \(2048, 2048\): largest \|w\| / std = ([0-9.]+)", text)[1]
+    assert f"the largest of 2048 × 2048 samples lies {printed} std from 0" in _prose(built_site, "initialization")
+    assert float(printed) > 2  # beyond the cut of a truncated normal, as the sentence says
+
+
 def test_loss_page_extreme_logits_match_pytorch(built_site):
     text = _page_text(built_site, "loss")
     # torch.nn.functional.cross_entropy on [[1000, 0, -1000]], targets 0, 1, 2 (torch 2.13.0, see toolnotes)
     assert "CE of [1000, 0, -1000] for targets 0, 1, 2: [0.0, 1000.0, 2000.0]" in text
     assert "BCE of p = 0 for y = 1: 100.0" in text
+
+
+def test_loss_page_gradient_ratio_follows_the_closed_form(built_site):
+    text = _page_text(built_site, "loss")
+    # closed form at margin m: dCE/dm = s - 1 and d(s - 1)^2/dm = 2 (s - 1) s (1 - s), with s = sigmoid(m)
+    s = 1 / (1 + np.exp(6.0))
+    ratio = 1 / (2 * s * (1 - s))
+    assert re.search(rf"m = -6: .* ratio\s+{ratio:.1f}\n", text)
+    assert f"of \\(-6\\) its gradient is {ratio:.0f} times smaller than cross-entropy's" in _prose(built_site, "loss")
 
 
 def test_chain_rule_page_gradient_matches_the_formula(built_site):
@@ -102,34 +135,50 @@ def test_every_concept_page_has_a_figure_from_the_build(built_site):
 
 
 PATCH = '''
-"""Test patch: every weighted sum is one larger, so the neuron page's numbers and figure must change."""
+"""Test patch: a changed core, whose numbers, figures and prose on the site must change with it.
+
+Every weighted sum is one larger (the neuron page), and steps_to_converge
+counts the steps to a tolerance 1000 times smaller (the learning-rate page).
+"""
 import nnbasics
 import nnbasics.neuron
+import nnbasics.optim
 
-_original = nnbasics.neuron.weighted_sum
+_weighted_sum = nnbasics.neuron.weighted_sum
+_steps_to_converge = nnbasics.optim.steps_to_converge
 
 
 def weighted_sum(x, w, b):
-    return _original(x, w, b) + 1.0
+    return _weighted_sum(x, w, b) + 1.0
+
+
+def steps_to_converge(lam, lr, w0=1.0, tol=1e-6):
+    return _steps_to_converge(lam, lr, w0, tol * 1e-3)
 
 
 nnbasics.neuron.weighted_sum = nnbasics.weighted_sum = weighted_sum
+nnbasics.optim.steps_to_converge = nnbasics.steps_to_converge = steps_to_converge
 '''
 
 
 def test_changed_core_function_changes_the_page(built_site, mkdocs_build, tmp_path):
-    """Build the neuron page with nnbasics.weighted_sum patched (sitecustomize): its number and figure move."""
+    """Build two pages with core functions patched (sitecustomize): their numbers, figures and prose move.
+
+    The neuron page with ``weighted_sum`` shifted; the learning-rate page with
+    ``steps_to_converge`` given a smaller tolerance, which its table and the
+    generated sentence of its "Common misconceptions" box must both follow.
+    """
     patch_dir = tmp_path / "patch"
     patch_dir.mkdir()
     (patch_dir / "sitecustomize.py").write_text(PATCH)
-    others = [f"/{p}.md" for p in ["index", "learning-rate", "initialization", "loss", "chain-rule", "api"]]
+    others = [f"/{p}.md" for p in ["index", "initialization", "loss", "chain-rule", "api"]]
     config = tmp_path / "mkdocs.yml"
     config.write_text(
         textwrap.dedent(f"""\
         INHERIT: {ROOT / "mkdocs.yml"}
         docs_dir: {ROOT / "docs"}
         hooks: [{ROOT / "docs" / "hooks" / "course_files.py"}]
-        nav: [neuron.md]
+        nav: [neuron.md, learning-rate.md]
         exclude_docs: |
           /hooks/
           /ruff.toml
@@ -137,7 +186,7 @@ def test_changed_core_function_changes_the_page(built_site, mkdocs_build, tmp_pa
         """)
         + "".join(f"  {p}\n" for p in others)
     )
-    # only the neuron page (links to the excluded pages warn, hence not strict)
+    # only these two pages (links to the excluded pages warn, hence not strict)
     result = mkdocs_build(tmp_path / "site", config=config, strict=False, extra_pythonpath=patch_dir)
     assert result.returncode == 0, result.stderr[-5000:]
     before, after = _page_text(built_site, "neuron"), _page_text(tmp_path / "site", "neuron")
@@ -150,6 +199,17 @@ def test_changed_core_function_changes_the_page(built_site, mkdocs_build, tmp_pa
     )
     # and an unpatched function's figure is byte-identical: figures are deterministic, so the change is the patch's
     assert _figure(built_site, "neuron", "activations") == _figure(tmp_path / "site", "neuron", "activations")
+
+    # the learning-rate page: table, figure and the misconception's sentence follow the patched count
+    text = _page_text(tmp_path / "site", "learning-rate")
+    slow, back = _steps(0.05, tol=1e-9), _steps(0.15, tol=1e-9)
+    assert slow != _steps(0.05)  # the patch does change the count
+    assert re.search(rf"η = 0.05\s+steps = {slow}\b", text)
+    sentence = "cuts the steps from {} to 1, not to {:g}; going on to \\(0.15\\) brings them back to {},"
+    assert sentence.format(_steps(0.05), _steps(0.05) / 2, _steps(0.15)) in _prose(built_site, "learning-rate")
+    assert sentence.format(slow, slow / 2, back) in _prose(tmp_path / "site", "learning-rate")
+    assert _figure(built_site, "learning-rate", "steps-v") != _figure(tmp_path / "site", "learning-rate", "steps-v")
+    assert _figure(built_site, "learning-rate", "schedules") == _figure(tmp_path / "site", "learning-rate", "schedules")
 
 
 # -- downloads -------------------------------------------------------------------
