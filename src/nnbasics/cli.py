@@ -5,6 +5,7 @@ Heavy imports (nbgrader, the sandbox) happen inside the subcommands, so
 """
 
 import argparse
+import os
 import sys
 
 USAGE_ERROR = 2
@@ -59,6 +60,19 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return USAGE_ERROR
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        print(f"nnbasics {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # one sentence, not a traceback (NNBASICS_DEBUG=1 shows it)
+        if os.environ.get("NNBASICS_DEBUG"):
+            raise
+        print(f"nnbasics {args.command}: internal error: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+
+
+def _run(args):
     if args.command == "grade":
         from .grading.command import grade_command
 

@@ -49,7 +49,7 @@ def _read(p):
         return str(p), f"{p} cannot be read ({e.strerror or e})"
 
 
-def grade_one(item, limits, assignment=None, html_dir=None):
+def grade_one(item, limits, assignment=None, html_dir=None, prestarted=None):
     """Grade one ``(path, bytes or error message)`` item; never raises."""
     from .grade import grade
 
@@ -57,7 +57,7 @@ def grade_one(item, limits, assignment=None, html_dir=None):
     if isinstance(data, str):
         return _invalid(path, data, assignment)
     try:
-        return grade(data, path, limits, assignment, html_dir)
+        return grade(data, path, limits, assignment, html_dir, prestarted)
     except Exception as e:  # a grader fault must still be one clear line, not a traceback
         return {**_invalid(path, f"the grader failed on {Path(path).name}: {e}", assignment), "status": "crashed"}
 
@@ -65,19 +65,29 @@ def grade_one(item, limits, assignment=None, html_dir=None):
 def grade_all(items, limits, assignment=None, html_dir=None, jobs=None):
     """Grade items side by side, one process each (forked after the imports); entries in order.
 
-    Processes rather than threads: grading is partly CPU-bound Python, and
-    CPython 3.11's AST compiler is not safe to use from several threads.
+    The boxed kernels are launched first, so they boot while this process
+    imports nbgrader. Processes rather than threads: grading is partly
+    CPU-bound Python, and CPython 3.11's AST compiler is not thread-safe.
     """
-    from .grade import template_gradebook
+    from . import sandbox
 
-    template_gradebook()  # build (or find) it once, before the workers start
-    workers = min(len(items), jobs or max(2, os.cpu_count() or 2))
-    if workers <= 1:
-        return [grade_one(item, limits, assignment, html_dir) for item in items]
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
-        futures = [pool.submit(grade_one, item, limits, assignment, html_dir) for item in items]
-        return [f.result() for f in futures]
+    linux = sys.platform.startswith("linux")
+    boxes = [sandbox.prestart(limits) if linux and not isinstance(data, str) else None for _, data in items]
+    try:
+        from .grade import template_gradebook
+
+        template_gradebook()  # build (or find) it once, before the workers start
+        kernels = [box[0] if box else None for box in boxes]
+        workers = min(len(items), jobs or max(2, os.cpu_count() or 2))
+        if workers <= 1:
+            return [grade_one(item, limits, assignment, html_dir, k) for item, k in zip(items, kernels)]
+        context = multiprocessing.get_context("fork" if linux else "spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = [pool.submit(grade_one, item, limits, assignment, html_dir, k) for item, k in zip(items, kernels)]
+            return [f.result() for f in futures]
+    finally:
+        for box in filter(None, boxes):
+            sandbox.discard(*box)
 
 
 def _invalid(path, message, assignment):

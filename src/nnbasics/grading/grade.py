@@ -27,7 +27,7 @@ from nbgrader.converters.autograde import Autograde
 from nbgrader.preprocessors import ClearHiddenTests, Execute, GetGrades, OverwriteCells
 from traitlets.config import Config
 
-from . import steps
+from . import sandbox, steps
 from .course import (
     ASSIGNMENTS,
     generate_steps,
@@ -213,8 +213,11 @@ def _entry(path, assignment, status, error, tests):
     }
 
 
-def grade(data, path, limits=None, assignment=None, html_dir=None):
+def grade(data, path, limits=None, assignment=None, html_dir=None, prestarted=None):
     """Grade a notebook given as bytes; ``path`` is only used to name it.
+
+    ``prestarted`` is a kernel launched ahead by ``sandbox.prestart`` (with
+    the same limits); without it, the kernel is started here.
 
     Returns
     -------
@@ -234,8 +237,8 @@ def grade(data, path, limits=None, assignment=None, html_dir=None):
     with tempfile.TemporaryDirectory(prefix="nnbasics-grade-") as tmp:
         db = Path(tmp) / "gradebook.db"
         shutil.copyfile(template_gradebook(), db)
-        kernel_dir = Path(tmp) / "kernel"
-        kernel_dir.mkdir()
+        kernel_dir = Path(prestarted.kernel_dir if prestarted else Path(tmp) / "kernel")
+        kernel_dir.mkdir(exist_ok=True)
         resources = {
             "nbgrader": {"assignment": assignment, "notebook": assignment, "student": STUDENT},
             "metadata": {"path": str(kernel_dir)},
@@ -244,6 +247,11 @@ def grade(data, path, limits=None, assignment=None, html_dir=None):
         resources["nbgrader"]["db_url"] = f"sqlite:///{db}"
         config = _config(limits, str(kernel_dir))
         sanitize, autograde = _pipelines()
+        if prestarted:
+            kernel = sandbox.adopt(config, prestarted)
+        else:  # started now, so it boots while the notebook is sanitized
+            kernel = steps.start_kernel(config, str(kernel_dir))
+        resources["nnbasics"]["kernel"] = kernel
         try:
             nb, resources = run_steps(sanitize, nb, resources, config)
             nb, resources = run_steps(autograde, nb, resources, config)
@@ -251,6 +259,9 @@ def grade(data, path, limits=None, assignment=None, html_dir=None):
             reason = f"not graded: {e}"
             tests = [_test(gid, 0.0, points[gid], reason) for gid in test_ids(assignment)]
             return _entry(str(path), assignment, "crashed", str(e), tests)
+        finally:
+            steps.stop_kernel(kernel)
+            resources["nnbasics"].pop("kernel", None)  # a live object: nothing downstream may copy it
         tests = _collect(assignment, resources, points)
         if html_dir is not None:
             write_feedback_html(nb, resources, Path(html_dir) / f"{Path(path).stem}.html")

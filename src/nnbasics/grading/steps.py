@@ -35,6 +35,7 @@ from traitlets import Float, Integer
 
 from . import checks
 from .course import AST_LOCK, defined_names, graded_cells, nbgrader_meta, released_notebook
+from .sandbox import SandboxKernelManager
 
 CHECKS_SOURCE = open(checks.__file__, encoding="utf-8").read()
 
@@ -282,12 +283,17 @@ class ProbeExecute(Execute):
     def preprocess(self, nb, resources=None, km=None):
         self._deadline, self._bound_by = None, "cell"  # the notebook's clock starts with its first cell
         self._output_bytes, self._limit, self._recorded = 0, None, set()
-        sealed = (resources or {}).get("nnbasics", {}).get("sealed", {})
+        state = (resources or {}).get("nnbasics", {})
+        sealed = state.get("sealed", {})
         self._probe_cells = {i for i, c in enumerate(nb.cells) if nbgrader_meta(c).get("grade_id") in sealed}
+        km = km or state.get("kernel")  # started early by the grader, so it boots while the notebook is sanitized
         try:
             return super().preprocess(nb, resources, km)
         except DeadKernelError:
             raise LimitExceeded(self._limit or "the kernel died (it exited, was killed or ran out of memory)") from None
+        finally:
+            if km is not None and self.km is not None:
+                self._cleanup_kernel()  # nbclient leaves a kernel it did not start running
 
     def _get_timeout(self, cell):
         per_cell = super()._get_timeout(cell) or math.inf
@@ -330,3 +336,16 @@ class ProbeExecute(Execute):
                     self._kill = asyncio.ensure_future(self.km.shutdown_kernel(now=True))
                 return None
         return super().output(outs, msg, display_id, cell_index)
+
+
+def start_kernel(config, kernel_dir):
+    """Launch the sandboxed kernel now (without waiting for it) and return its manager."""
+    km = SandboxKernelManager(config=config)
+    run_sync(km.start_kernel)(extra_arguments=["--HistoryManager.hist_file=:memory:"], cwd=kernel_dir)
+    return km
+
+
+def stop_kernel(km):
+    """Make sure a kernel started by ``start_kernel`` is gone."""
+    if km.has_kernel:
+        run_sync(km.shutdown_kernel)(now=True)
