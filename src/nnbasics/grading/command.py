@@ -78,7 +78,8 @@ def grade_all(items, limits, assignment=None, html_dir=None, jobs=None):
 
         template_gradebook()  # build (or find) it once, before the workers start
         kernels = [box[0] if box else None for box in boxes]
-        workers = min(len(items), jobs or max(2, os.cpu_count() or 2))
+        # the kernels do most of the work and the workers mostly wait for them: more workers than cores
+        workers = min(len(items), jobs or 4 * (os.cpu_count() or 1))
         if workers <= 1:
             return [grade_one(item, limits, assignment, html_dir, k) for item, k in zip(items, kernels)]
         context = multiprocessing.get_context("fork" if linux else "spawn")
