@@ -74,11 +74,32 @@ def _quiz_to_markdown(lines):
     return out
 
 
-def _admonition_to_markdown(kind, title, body):
-    head = f"> **{title or kind.capitalize()}**"
-    text = textwrap.dedent("\n".join(body)).strip("\n")
-    quoted = [f"> {line}".rstrip() for line in text.splitlines()]
-    return [head, ">", *quoted]
+def _admonition_parts(kind, title, body):
+    """An admonition as ``("md", lines)`` quote parts and ``("code", source)`` parts.
+
+    A block executed inside the box (a sentence whose numbers come from the
+    core) becomes a code cell between two parts of the quote.
+    """
+    lines = textwrap.dedent("\n".join(body)).strip("\n").splitlines()
+    parts, quoted = [], [f"> **{title or kind.capitalize()}**", ">"]
+    i = 0
+    while i < len(lines):
+        fence = _FENCE.match(lines[i])
+        if fence and _EXEC.match(fence["info"].strip()):
+            close = re.compile(rf"^ *{re.escape(fence['fence'])}\s*$")
+            j = i + 1
+            while j < len(lines) and not close.match(lines[j]):
+                j += 1
+            parts.append(("md", quoted))
+            parts.append(
+                ("code", textwrap.dedent("\n".join(lines[i + 1 : j])).strip("\n"))
+            )
+            quoted, i = [], j + 1
+            continue
+        quoted.append(f"> {lines[i]}".rstrip())
+        i += 1
+    parts.append(("md", quoted))
+    return parts
 
 
 def _clean_prose(text):
@@ -149,15 +170,14 @@ def page_to_notebook(text):
                 not lines[j].strip() or lines[j].startswith("    ")
             ):
                 j += 1
-            prose.extend(
-                [
-                    "",
-                    *_admonition_to_markdown(
-                        adm["kind"], adm["title"], lines[i + 1 : j]
-                    ),
-                    "",
-                ]
-            )
+            for kind, part in _admonition_parts(
+                adm["kind"], adm["title"], lines[i + 1 : j]
+            ):
+                if kind == "code":
+                    flush()
+                    cells.append(nbformat.v4.new_code_cell(part))
+                else:
+                    prose.extend(["", *part, ""])
             i = j
             continue
         if _BUTTONS.match(

@@ -231,9 +231,10 @@ def test_page_notebook_has_the_page_code_and_prose(built_site, page):
     nb = nbformat.reads((built_site / "downloads" / f"{page}.ipynb").read_text(encoding="utf-8"), as_version=4)
     nbformat.validate(nb)
     source = (ROOT / "docs" / f"{page}.md").read_text(encoding="utf-8")
-    blocks = re.findall(r'^```python exec="on"[^\n]*\n(.*?)\n```$', source, re.S | re.M)
+    # every executed block, those inside an admonition (indented) included, becomes a code cell in order
+    blocks = re.findall(r'^( *)```python exec="on"[^\n]*\n(.*?)\n\1```$', source, re.S | re.M)
     code = [c.source for c in nb.cells if c.cell_type == "code"]
-    assert code == [b.strip("\n") for b in blocks]
+    assert code == [textwrap.dedent(b).strip("\n") for _, b in blocks]
     prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "Common misconceptions" in prose and "**Self-check.**" in prose and "<details>" in prose
     assert "<quiz>" not in prose and "{ .md-button" not in prose and ":material-" not in prose
