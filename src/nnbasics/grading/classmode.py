@@ -37,38 +37,20 @@ def find_submissions(submitted):
 
 
 def grade_task(data, path, assignment, limits):
-    """One task: grade a submission's bytes as ``assignment``; return the notebook entry (plain data).
+    """One task: grade a submission's bytes (or the reason they could not be read) as ``assignment``.
 
-    Runs in a worker process (local pool or Dask worker); needs only the installed package.
+    Returns the notebook entry (plain data). Runs in a worker process (local
+    pool or Dask worker) and needs only the installed package.
     """
-    from .grade import grade
+    from .command import grade_one
 
-    if isinstance(data, str):  # the file could not be read: data is the reason
-        return {**_crashed(path, assignment, data), "status": "invalid"}
-    try:
-        return grade(data, path, limits, assignment)
-    except Exception as e:  # never let one submission's grader fault end the batch
-        return {
-            "path": path,
-            "assignment": assignment,
-            "status": "crashed",
-            "error": f"the grader failed: {e}",
-            "score": 0.0,
-            "max_score": 0.0,
-            "tests": [],
-        }
+    return grade_one((path, data), limits, assignment)
 
 
 def _crashed(path, assignment, why):
-    return {
-        "path": path,
-        "assignment": assignment,
-        "status": "crashed",
-        "error": why,
-        "score": 0.0,
-        "max_score": 0.0,
-        "tests": [],
-    }
+    from .grade import ungraded
+
+    return ungraded(path, assignment, "crashed", why)
 
 
 # -- where the tasks run ---------------------------------------------------------

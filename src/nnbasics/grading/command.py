@@ -51,15 +51,15 @@ def _read(p):
 
 def grade_one(item, limits, assignment=None, html_dir=None, prestarted=None):
     """Grade one ``(path, bytes or error message)`` item; never raises."""
-    from .grade import grade
+    from .grade import grade, ungraded
 
     path, data = item
-    if isinstance(data, str):
-        return _invalid(path, data, assignment)
+    if isinstance(data, str):  # the file could not be read: data is the reason
+        return ungraded(path, assignment, "invalid", data)
     try:
         return grade(data, path, limits, assignment, html_dir, prestarted)
     except Exception as e:  # a grader fault must still be one clear line, not a traceback
-        return {**_invalid(path, f"the grader failed on {Path(path).name}: {e}", assignment), "status": "crashed"}
+        return ungraded(path, assignment, "crashed", f"the grader failed on {Path(path).name}: {e}")
 
 
 def grade_all(items, limits, assignment=None, html_dir=None, jobs=None):
@@ -89,18 +89,6 @@ def grade_all(items, limits, assignment=None, html_dir=None, jobs=None):
     finally:
         for box in filter(None, boxes):
             sandbox.discard(*box)
-
-
-def _invalid(path, message, assignment):
-    return {
-        "path": path,
-        "assignment": assignment,
-        "status": "invalid",
-        "error": message,
-        "score": 0.0,
-        "max_score": 0.0,
-        "tests": [],
-    }
 
 
 def summary(entries):

@@ -213,6 +213,11 @@ def _entry(path, assignment, status, error, tests):
     }
 
 
+def ungraded(path, assignment, status, error):
+    """The entry of a notebook that could not be graded (``invalid`` or ``crashed``), with the reason."""
+    return _entry(str(path), assignment, status, error, [])
+
+
 def grade(data, path, limits=None, assignment=None, html_dir=None, prestarted=None):
     """Grade a notebook given as bytes; ``path`` is only used to name it.
 
@@ -231,7 +236,7 @@ def grade(data, path, limits=None, assignment=None, html_dir=None, prestarted=No
         if assignment is None and found is None:
             raise Invalid(f"{name} is not one of this course's exercises ({', '.join(ASSIGNMENTS)})")
     except Invalid as e:
-        return _entry(str(path), assignment, "invalid", str(e), [])
+        return ungraded(path, assignment, "invalid", str(e))
     assignment = assignment or found
     points = _points(assignment)
     with tempfile.TemporaryDirectory(prefix="nnbasics-grade-") as tmp:
