@@ -42,6 +42,11 @@ def test_page_loads_offline_with_math_and_figures(open_page, path):
             problems.append(f"{name}: figures missing or collapsed: widths {widths}")
         if page.locator("article .quiz").count() < 4:
             problems.append(f"{name}: fewer than 4 quiz questions")
+        cut = page.evaluate(
+            "[...document.querySelectorAll('article .katex-display')]"
+            ".filter((e) => e.scrollWidth > e.clientWidth + 2).map((e) => e.textContent.slice(0, 40))"
+        )
+        problems += [f"{name}: a formula is wider than the page (split it): {t!r}" for t in cut]
         title = page.locator("article .admonition.warning .admonition-title", has_text="Common misconceptions")
         if title.count() != 1:
             problems.append(f"{name}: no 'Common misconceptions' admonition")
