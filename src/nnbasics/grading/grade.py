@@ -184,7 +184,7 @@ def _config(limits, kernel_dir):
     c.ProbeExecute.kernel_manager_class = SandboxKernelManager
     c.SandboxKernelManager.kernel_dir = kernel_dir
     c.SandboxKernelManager.memory_mb = int(limits.memory_mb)
-    c.SandboxKernelManager.cpu_seconds = int(limits.notebook_timeout) + 5
+    c.SandboxKernelManager.notebook_timeout = float(limits.notebook_timeout)
     c.OverwriteCells.add_missing_cells = True
     return c
 
@@ -222,7 +222,8 @@ def grade(data, path, limits=None, assignment=None, html_dir=None, prestarted=No
     """Grade a notebook given as bytes; ``path`` is only used to name it.
 
     ``prestarted`` is a kernel launched ahead by ``sandbox.prestart`` (with
-    the same limits); without it, the kernel is started here.
+    the same limits); without it, one is launched here, before the notebook
+    is sanitized, so it boots meanwhile.
 
     Returns
     -------
@@ -239,25 +240,22 @@ def grade(data, path, limits=None, assignment=None, html_dir=None, prestarted=No
         return ungraded(path, assignment, "invalid", str(e))
     assignment = assignment or found
     points = _points(assignment)
+    own = None if prestarted else sandbox.prestart(limits)
+    box = prestarted or own[0]
     with tempfile.TemporaryDirectory(prefix="nnbasics-grade-") as tmp:
         db = Path(tmp) / "gradebook.db"
         shutil.copyfile(template_gradebook(), db)
-        kernel_dir = Path(prestarted.kernel_dir if prestarted else Path(tmp) / "kernel")
-        kernel_dir.mkdir(exist_ok=True)
         resources = {
             "nbgrader": {"assignment": assignment, "notebook": assignment, "student": STUDENT},
-            "metadata": {"path": str(kernel_dir)},
+            "metadata": {"path": box.kernel_dir},
             "nnbasics": {"notes": {}},
         }
         resources["nbgrader"]["db_url"] = f"sqlite:///{db}"
-        config = _config(limits, str(kernel_dir))
+        config = _config(limits, box.kernel_dir)
         sanitize, autograde = _pipelines()
-        if prestarted:
-            kernel = sandbox.adopt(config, prestarted)
-        else:  # started now, so it boots while the notebook is sanitized
-            kernel = steps.start_kernel(config, str(kernel_dir))
-        resources["nnbasics"]["kernel"] = kernel
+        kernel = None
         try:
+            resources["nnbasics"]["kernel"] = kernel = sandbox.adopt(config, box, own and own[1])
             nb, resources = run_steps(sanitize, nb, resources, config)
             nb, resources = run_steps(autograde, nb, resources, config)
         except steps.LimitExceeded as e:
@@ -265,8 +263,11 @@ def grade(data, path, limits=None, assignment=None, html_dir=None, prestarted=No
             tests = [_test(gid, 0.0, points[gid], reason) for gid in test_ids(assignment)]
             return _entry(str(path), assignment, "crashed", str(e), tests)
         finally:
-            steps.stop_kernel(kernel)
+            if kernel is not None:
+                sandbox.shut_down(kernel)
             resources["nnbasics"].pop("kernel", None)  # a live object: nothing downstream may copy it
+            if own:
+                sandbox.discard(*own)
         tests = _collect(assignment, resources, points)
         if html_dir is not None:
             write_feedback_html(nb, resources, Path(html_dir) / f"{Path(path).stem}.html")

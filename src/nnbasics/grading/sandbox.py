@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Integer, Unicode
+from traitlets import Float, Integer, Unicode
 
 
 @dataclass(frozen=True)
@@ -174,8 +174,10 @@ class SandboxKernelManager(AsyncKernelManager):
     """
 
     kernel_dir = Unicode(help="the kernel's private working directory").tag(config=True)
-    memory_mb = Integer(2048, help="address-space cap of the kernel, MiB").tag(config=True)
-    cpu_seconds = Integer(125, help="CPU-time cap of the kernel, seconds").tag(config=True)
+    memory_mb = Integer(2048, help="memory cap of the kernel, MiB").tag(config=True)
+    notebook_timeout = Float(120.0, help="the notebook's time limit; the kernel's CPU cap is a bit above").tag(
+        config=True
+    )
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -184,7 +186,7 @@ class SandboxKernelManager(AsyncKernelManager):
         self.connection_file = os.path.join(self.kernel_dir, "kernel.json")
 
     def format_kernel_cmd(self, extra_arguments=None):
-        limits = Limits(memory_mb=self.memory_mb, notebook_timeout=self.cpu_seconds - 5)
+        limits = Limits(memory_mb=self.memory_mb, notebook_timeout=self.notebook_timeout)
         return kernel_command(self.kernel_dir, self.connection_file, limits) + list(extra_arguments or [])
 
     async def _async_pre_start_kernel(self, **kw):
@@ -287,14 +289,27 @@ class _Adopted:
         self.send_signal(15)
 
 
-def adopt(config, prestarted):
-    """A ``SandboxKernelManager`` driving a kernel started by ``prestart`` (in this process or its parent)."""
+def adopt(config, prestarted, proc=None):
+    """A ``SandboxKernelManager`` driving a kernel started by ``prestart``.
+
+    ``proc`` is its ``Popen`` when this process started it; without it (the
+    parent did), the kernel is followed through /proc.
+    """
     from jupyter_client.provisioning import LocalProvisioner
 
     km = SandboxKernelManager(config=config)
     km.load_connection_file(prestarted.connection_file)
     provisioner = LocalProvisioner(kernel_id="prestarted", kernel_spec=km.kernel_spec, parent=km)
-    provisioner.process, provisioner.pid, provisioner.pgid = _Adopted(prestarted.pid), prestarted.pid, prestarted.pid
+    provisioner.process = proc or _Adopted(prestarted.pid)
+    provisioner.pid = provisioner.pgid = prestarted.pid  # start_new_session: it leads its own group
     km.provisioner = provisioner
     km._connect_control_socket()  # what start_kernel would have done, for shutdown requests
     return km
+
+
+def shut_down(km):
+    """Shut an adopted kernel down if it still runs (nbclient leaves kernels it did not start)."""
+    from jupyter_client.utils import run_sync
+
+    if km.has_kernel:
+        run_sync(km.shutdown_kernel)(now=True)

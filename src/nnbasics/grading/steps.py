@@ -35,7 +35,6 @@ from traitlets import Float, Integer
 
 from . import checks
 from .course import AST_LOCK, defined_names, graded_cells, nbgrader_meta, released_notebook
-from .sandbox import SandboxKernelManager
 
 CHECKS_SOURCE = open(checks.__file__, encoding="utf-8").read()
 
@@ -286,7 +285,7 @@ class ProbeExecute(Execute):
         state = (resources or {}).get("nnbasics", {})
         sealed = state.get("sealed", {})
         self._probe_cells = {i for i, c in enumerate(nb.cells) if nbgrader_meta(c).get("grade_id") in sealed}
-        km = km or state.get("kernel")  # started early by the grader, so it boots while the notebook is sanitized
+        km = km or state.get("kernel")  # launched ahead by the grader, so it boots while other work goes on
         try:
             return super().preprocess(nb, resources, km)
         except DeadKernelError:
@@ -336,16 +335,3 @@ class ProbeExecute(Execute):
                     self._kill = asyncio.ensure_future(self.km.shutdown_kernel(now=True))
                 return None
         return super().output(outs, msg, display_id, cell_index)
-
-
-def start_kernel(config, kernel_dir):
-    """Launch the sandboxed kernel now (without waiting for it) and return its manager."""
-    km = SandboxKernelManager(config=config)
-    run_sync(km.start_kernel)(extra_arguments=["--HistoryManager.hist_file=:memory:"], cwd=kernel_dir)
-    return km
-
-
-def stop_kernel(km):
-    """Make sure a kernel started by ``start_kernel`` is gone."""
-    if km.has_kernel:
-        run_sync(km.shutdown_kernel)(now=True)
