@@ -23,6 +23,7 @@ import copy
 import json
 import math
 import secrets
+from pathlib import Path
 from time import monotonic
 from typing import NamedTuple
 
@@ -36,7 +37,7 @@ from traitlets import Float, Integer
 from . import checks
 from .course import AST_LOCK, defined_names, graded_cells, nbgrader_meta, released_notebook
 
-CHECKS_SOURCE = open(checks.__file__, encoding="utf-8").read()
+CHECKS_SOURCE = Path(checks.__file__).read_text(encoding="utf-8")
 
 
 class Case(NamedTuple):
