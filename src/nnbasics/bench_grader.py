@@ -21,9 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from .grading.course import ASSIGNMENTS, nbgrader_meta, source_root
-
-MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+from .grading import course
+from .grading.course import ASSIGNMENTS, source_root
 
 
 def _nnbasics(*args, cwd=None):
@@ -46,22 +45,10 @@ def _timed(cmd, cwd=None):
 
 
 def solved_notebook(assignment):
-    """The released notebook with the solutions filled in, as a learner who solved it hands it in."""
+    """A solved notebook of ``assignment`` as JSON text."""
     import nbformat
 
-    from .grading.course import released_notebook
-
-    source = nbformat.read(source_root() / assignment / f"{assignment}.ipynb", as_version=4)
-    answers = {
-        nbgrader_meta(c)["grade_id"]: "\n".join(ln for ln in c.source.splitlines() if ln.strip() not in MARKERS)
-        for c in source.cells
-        if nbgrader_meta(c).get("solution")
-    }
-    nb = released_notebook(assignment)
-    for cell in nb.cells:
-        if nbgrader_meta(cell).get("solution"):
-            cell.source = answers[nbgrader_meta(cell)["grade_id"]]
-    return nbformat.writes(nb)
+    return nbformat.writes(course.solved_notebook(assignment))
 
 
 def bench_single(tmp):

@@ -1,4 +1,4 @@
-"""Notebooks a learner would hand in, built from the committed exercises and solutions (grader tests)."""
+"""Notebooks a learner would hand in, for the grader's tests: released as committed, or solved."""
 
 import copy
 import hashlib
@@ -6,13 +6,11 @@ from pathlib import Path
 
 import nbformat
 
+from nnbasics.grading import course
+
 REPO = Path(__file__).resolve().parents[2]
-ASSIGNMENTS = ("01_neuron", "02_learning_rate", "03_initialization", "04_loss", "05_chain_rule")
-MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
-
-
-def meta(cell):
-    return cell.get("metadata", {}).get("nbgrader", {})
+ASSIGNMENTS = course.ASSIGNMENTS
+meta = course.nbgrader_meta
 
 
 def released(assignment):
@@ -20,25 +18,9 @@ def released(assignment):
     return nbformat.read(REPO / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
 
 
-def solution_sources(assignment):
-    """``{grade_id: source}`` of the solution cells, markers removed: what a learner who solved it wrote."""
-    nb = nbformat.read(REPO / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
-    return {
-        meta(c)["grade_id"]: "\n".join(line for line in c.source.splitlines() if line.strip() not in MARKERS)
-        for c in nb.cells
-        if meta(c).get("solution")
-    }
-
-
 def solved(assignment, replace=None):
     """The released notebook with every answer filled in; ``replace`` maps grade_ids to other sources."""
-    nb = released(assignment)
-    answers = {**solution_sources(assignment), **(replace or {})}
-    for cell in nb.cells:
-        gid = meta(cell).get("grade_id")
-        if meta(cell).get("solution") and gid in answers:
-            cell.source = answers[gid]
-    return nb
+    return course.solved_notebook(assignment, replace)
 
 
 def cell_index(nb, grade_id):

@@ -147,3 +147,24 @@ def _released(assignment):
 def released_notebook(assignment):
     """A fresh copy of the released notebook, as ``nbgrader generate_assignment`` makes it."""
     return copy.deepcopy(_released(assignment))
+
+
+def solved_notebook(assignment, replace=None):
+    """The released notebook with every answer filled in from the source, as a learner who solved it.
+
+    ``replace`` maps grade_ids to other answers (a wrong one, an attack). Used
+    by the grader's benchmark and tests.
+    """
+    markers = ("### BEGIN SOLUTION", "### END SOLUTION")
+    answers = {
+        nbgrader_meta(c)["grade_id"]: "\n".join(ln for ln in c.source.splitlines() if ln.strip() not in markers)
+        for c in source_notebook(assignment).cells
+        if nbgrader_meta(c).get("solution")
+    }
+    answers.update(replace or {})
+    nb = released_notebook(assignment)
+    for cell in nb.cells:
+        gid = nbgrader_meta(cell).get("grade_id")
+        if nbgrader_meta(cell).get("solution") and gid in answers:
+            cell.source = answers[gid]
+    return nb
