@@ -41,7 +41,7 @@ bench: $(STAMP) system-deps
 
 # Refresh the vendored browser assets (KaTeX) from npm; the result is committed.
 vendor: $(STAMP)
-	$(BIN)/python -m nnbasics.site_assets docs
+	$(BIN)/python tools/vendor_assets.py docs
 
 clean:
 	rm -rf $(VENV) site .cache .pytest_cache .ruff_cache

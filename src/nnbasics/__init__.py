@@ -20,7 +20,7 @@ from .activations import (
     tanh,
     tanh_backward,
 )
-from .autograd import Value, draw
+from .autograd import Value
 from .gradcheck import numerical_gradient, rel_error
 from .init import (
     calculate_gain,
@@ -49,6 +49,17 @@ from .optim import cosine_decay, gradient_descent, max_stable_lr, sgd_step, step
 from .train import train_mlp
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # ``nnbasics.draw`` stays part of the public API, but lives in the site wing (it needs no import
+    # of its own until asked for): the core modules never import the site.
+    if name == "draw":
+        from .site.graph import draw
+
+        return draw
+    raise AttributeError(f"module 'nnbasics' has no attribute {name!r}")
+
 
 __all__ = [
     "Value",

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nnbasics import bench_core, two_layer_grads
+from nnbasics import two_layer_grads
+from nnbasics.bench import core as bench_core
 
 
 def test_nnbasics_help_works():

@@ -7,7 +7,6 @@ its own copy.
 """
 
 import fcntl
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -15,26 +14,21 @@ import sys
 from pathlib import Path
 
 import pytest
+from testkit import mutants
 
+from nnbasics._env import with_scripts_on_path
+from nnbasics.assignments import ASSIGNMENTS
 from nnbasics.grading import authoring
 
 HERE = Path(__file__).resolve().parent
 
 
-def _load_bank():
-    spec = importlib.util.spec_from_file_location("nnbasics_exercise_mutants", HERE / "mutants.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-BANK = _load_bank()
+BANK = mutants
 
 
 def pytest_generate_tests(metafunc):
     if "assignment" in metafunc.fixturenames:
-        metafunc.parametrize("assignment", BANK.ASSIGNMENTS)
+        metafunc.parametrize("assignment", ASSIGNMENTS)
     if "mutant" in metafunc.fixturenames:
         mutants = BANK.all_mutants()
         ids = [f"{a}-{fn}-{i}" for a, fn, i, _ in mutants]
@@ -43,7 +37,7 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture(scope="session")
 def bank():
-    """The mutation bank module (tests/exercises/mutants.py)."""
+    """The mutation bank module (tests/testkit/mutants.py)."""
     return BANK
 
 
@@ -56,7 +50,7 @@ def _instructor_release(root):
     for folder in ("solutions", "exercises"):
         shutil.copytree(authoring.ROOT / folder, root / folder)
     shutil.copy(authoring.ROOT / "nbgrader_config.py", root)
-    released = [authoring.notebook_path(root, "exercises", a) for a in BANK.ASSIGNMENTS]
+    released = [authoring.notebook_path(root, "exercises", a) for a in ASSIGNMENTS]
     for path in released:
         os.utime(path, (0, 0))
     done = nbgrader(root, "generate_assignment", "*")
@@ -95,10 +89,13 @@ def course_copy(course, tmp_path):
 
 def nbgrader(course_dir, *args):
     """Run ``nbgrader ARGS`` in ``course_dir`` with the venv's bin/ on PATH; return the completed process."""
-    bindir = str(Path(sys.executable).parent)
-    env = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", "")}
     return subprocess.run(
-        [sys.executable, "-m", "nbgrader", *args], cwd=course_dir, env=env, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "nbgrader", *args],
+        cwd=course_dir,
+        env=with_scripts_on_path(),
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 

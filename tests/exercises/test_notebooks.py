@@ -14,6 +14,7 @@ import nbformat
 import pytest
 
 import nnbasics
+from nnbasics.assignments import PAGES
 from nnbasics.grading import authoring
 
 # design.md's table: the graded functions of each assignment, with their exact signatures
@@ -56,13 +57,6 @@ DESIGN = {
         "numerical_gradient": "f, x, h=1e-5",
         "two_layer_grads": "X, y, params",
     },
-}
-SITE_PAGES = {
-    "01_neuron": "neuron.md",
-    "02_learning_rate": "learning-rate.md",
-    "03_initialization": "initialization.md",
-    "04_loss": "loss.md",
-    "05_chain_rule": "chain-rule.md",
 }
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 HIDDEN_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
@@ -157,7 +151,7 @@ def test_quizzes(assignment):
 def test_intro_links_the_site_and_says_how_to_grade(assignment):
     intro = read("solutions", assignment).cells[0]
     assert intro.cell_type == "markdown"
-    assert f"({'../../docs/'}{SITE_PAGES[assignment]})" in intro.source
+    assert f"({'../../docs/'}{PAGES[assignment]})" in intro.source
     assert f"nnbasics grade {assignment}.ipynb" in intro.source
 
 

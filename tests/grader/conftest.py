@@ -1,22 +1,18 @@
 """Fixtures for the grader's end-to-end tests: a private cache and the real command."""
 
 import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # test modules import grader_support (pytest's importlib mode)
+from nnbasics._env import with_scripts_on_path
 
 
 @pytest.fixture(scope="session")
 def grader_env(tmp_path_factory):
     """Environment for the command: a private cache, the venv's scripts on PATH."""
-    env = dict(os.environ)
-    env["XDG_CACHE_HOME"] = str(tmp_path_factory.getbasetemp().parent / "grader-cache")
-    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    env = with_scripts_on_path(XDG_CACHE_HOME=str(tmp_path_factory.getbasetemp().parent / "grader-cache"))
     env.pop("NNBASICS_SOURCE_DIR", None)
     return env
 

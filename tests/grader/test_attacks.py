@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from grader_support import REPO, cell_index, solved, write
+from testkit.notebooks import REPO, cell_index, solved, write
 
 WRONG = "def sigmoid(z):\n    return np.zeros_like(np.asarray(z, dtype=float))\n"
 MIME = "application/vnd.nnbasics.probe+json"

@@ -7,8 +7,9 @@ import sys
 import time
 
 import pytest
-from grader_support import ASSIGNMENTS, solved, write
-from test_classmode import make_class
+from testkit.notebooks import make_class, solved, write
+
+from nnbasics.assignments import ASSIGNMENTS
 
 distributed = pytest.importorskip("distributed")
 

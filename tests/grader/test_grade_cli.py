@@ -9,7 +9,9 @@ import zipfile
 
 import nbformat
 import pytest
-from grader_support import ASSIGNMENTS, REPO, cell_index, digest, meta, released, solved, write
+from testkit.notebooks import REPO, cell_index, digest, meta, released, solved, write
+
+from nnbasics.assignments import ASSIGNMENTS
 
 TEST_KEYS = {"grade_id": str, "score": float, "max_score": float, "passed": bool, "feedback": (str, type(None))}
 NOTEBOOK_KEYS = {
@@ -255,7 +257,7 @@ def test_table_output_names_failures_and_the_page_to_read(run):
     proc = run("grade", REPO / "exercises" / "01_neuron" / "01_neuron.ipynb")
     assert proc.returncode == 0
     assert "fail" in proc.stdout and "NotImplementedError" in proc.stdout
-    assert "127.0.0.1:8000/neuron/" in proc.stdout
+    assert "https://nnbasics.github.io/neuron/" in proc.stdout  # site_url of mkdocs.yml
 
 
 def test_html_feedback_hides_hidden_tests(tmp_path, run):

@@ -5,14 +5,10 @@ the real command: each must lose exactly its own test and nothing else,
 as it does when the notebook's test cells assert in-process.
 """
 
-import importlib.util
 import os
 
-from grader_support import REPO, write
-
-spec = importlib.util.spec_from_file_location("mutants", REPO / "tests" / "exercises" / "mutants.py")
-mutants = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(mutants)
+from testkit import mutants
+from testkit.notebooks import write
 
 
 def test_each_wrong_answer_loses_its_own_test_and_only_it(tmp_path, grade_json):

@@ -5,8 +5,8 @@ import subprocess
 
 import nbformat
 import pytest
-from grader_support import REPO
 from nbclient import NotebookClient
+from testkit.notebooks import REPO
 from traitlets.config import Config
 
 from nnbasics.grading.sandbox import Limits, SandboxKernelManager, kernel_command, level

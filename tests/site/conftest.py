@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from nnbasics._env import with_scripts_on_path
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -32,8 +34,7 @@ CHROMIUM_ARGS = [
 
 def mkdocs_env(extra_pythonpath=None):
     """The environment of a mkdocs subprocess: the venv's bin first on PATH, quiet end-of-life notice."""
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env = with_scripts_on_path(NO_MKDOCS_2_WARNING="1")
     if extra_pythonpath:
         env["PYTHONPATH"] = os.pathsep.join([str(extra_pythonpath), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     return env

@@ -2,10 +2,11 @@
 
 import pytest
 
+from nnbasics.assignments import ASSIGNMENTS, page_path
+
 pytestmark = pytest.mark.browser
 
-CONCEPT_PAGES = ["neuron/", "learning-rate/", "initialization/", "loss/", "chain-rule/"]
-ASSIGNMENTS = ["01_neuron", "02_learning_rate", "03_initialization", "04_loss", "05_chain_rule"]
+CONCEPT_PAGES = [page_path(a) for a in ASSIGNMENTS]
 PAGES = ["", *CONCEPT_PAGES, "exercises/", *[f"exercises/{a}/" for a in ASSIGNMENTS], "instructors/", "api/"]
 
 # Text of the page's article without code blocks, where raw TeX delimiters would mean unrendered math.

@@ -1,7 +1,6 @@
 """The built site's contents: numbers and figures from the core, downloads, offline assets, page notebooks."""
 
 import html
-import importlib.util
 import re
 import textwrap
 from pathlib import Path
@@ -10,16 +9,10 @@ import nbformat
 import numpy as np
 import pytest
 
+from nnbasics.assignments import ASSIGNMENTS, PAGES
+
 ROOT = Path(__file__).resolve().parents[2]
-ASSIGNMENTS = ["01_neuron", "02_learning_rate", "03_initialization", "04_loss", "05_chain_rule"]
-CONCEPT_PAGES = ["neuron", "learning-rate", "initialization", "loss", "chain-rule"]
-
-
-def _load_hook_module(name):
-    spec = importlib.util.spec_from_file_location(f"site_hook_{name}", ROOT / "docs" / "hooks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+CONCEPT_PAGES = [page.removesuffix(".md") for page in PAGES.values()]
 
 
 def _page_text(site, page):

@@ -1,6 +1,5 @@
 """The site's small parts on their own: page-to-notebook conversion, SVG figures, asset vendoring."""
 
-import importlib.util
 import io
 import json
 import re
@@ -10,18 +9,17 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+import vendor_assets
 
-from nnbasics import plots, site_assets
+from nnbasics.site import figures as plots
+from nnbasics.site import page_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def converter():
-    spec = importlib.util.spec_from_file_location("site_page_notebook", ROOT / "docs" / "hooks" / "page_notebook.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return page_notebook
 
 
 PAGE = """---
@@ -134,7 +132,7 @@ def test_copy_package_takes_only_the_listed_files(tmp_path):
         },
     )
     spec = {"files": ["dist/katex.min.js", "dist/fonts/*.woff2"], "strip": "dist/"}
-    copied = site_assets.copy_package(root, spec, tmp_path / "out")
+    copied = vendor_assets.copy_package(root, spec, tmp_path / "out")
     assert sorted(copied) == ["fonts/A.woff2", "katex.min.js"]
     assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*") if p.is_file()) == [
         "LICENSE",
@@ -142,20 +140,20 @@ def test_copy_package_takes_only_the_listed_files(tmp_path):
         "katex.min.js",
     ]
     with pytest.raises(RuntimeError, match="no file matches"):
-        site_assets.copy_package(root, {"files": ["dist/missing.js"], "strip": ""}, tmp_path / "out2")
+        vendor_assets.copy_package(root, {"files": ["dist/missing.js"], "strip": ""}, tmp_path / "out2")
 
 
 def test_readme_records_versions_and_licences():
-    text = site_assets.readme([("katex", {"version": "0.19.1", "license": "MIT"}, ["katex.min.js", "fonts/A.woff2"])])
+    text = vendor_assets.readme([("katex", {"version": "0.19.1", "license": "MIT"}, ["katex.min.js", "fonts/A.woff2"])])
     assert "| katex | 0.19.1 | MIT (`katex/LICENSE`) | `katex.min.js`, 1 WOFF2 fonts in `fonts/` |" in text
 
 
 def test_vendored_assets_match_the_pinned_versions():
     readme = (ROOT / "docs" / "assets" / "vendor" / "README.md").read_text()
-    for name, spec in site_assets.PACKAGES.items():
+    for name, spec in vendor_assets.PACKAGES.items():
         assert f"| {name} | {spec['version']} |" in readme
     katex_js = (ROOT / "docs" / "assets" / "vendor" / "katex" / "katex.min.js").read_text()
-    assert site_assets.PACKAGES["katex"]["version"] in katex_js
+    assert vendor_assets.PACKAGES["katex"]["version"] in katex_js
 
 
 def test_fetch_unpacks_what_npm_pack_names(tmp_path, monkeypatch):
@@ -181,14 +179,14 @@ def test_fetch_unpacks_what_npm_pack_names(tmp_path, monkeypatch):
 
         return Done()
 
-    monkeypatch.setattr(site_assets.subprocess, "run", fake_run)
-    root, meta = site_assets.fetch("demo", "1.2.3", tmp_path)
+    monkeypatch.setattr(vendor_assets.subprocess, "run", fake_run)
+    root, meta = vendor_assets.fetch("demo", "1.2.3", tmp_path)
     assert calls[0][:3] == ["npm", "pack", "demo@1.2.3"]
     assert meta["version"] == "1.2.3" and (root / "LICENSE").read_text() == "MIT"
 
 
-def test_site_assets_usage_errors_are_one_sentence(tmp_path, capsys):
-    assert site_assets.main([str(tmp_path / "nope")]) == site_assets.USAGE_ERROR
+def test_vendor_assets_usage_errors_are_one_sentence(tmp_path, capsys):
+    assert vendor_assets.main([str(tmp_path / "nope")]) == vendor_assets.USAGE_ERROR
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "is not a directory" in err and "Traceback" not in err
-    assert site_assets.main(["a", "b"]) == site_assets.USAGE_ERROR
+    assert vendor_assets.main(["a", "b"]) == vendor_assets.USAGE_ERROR

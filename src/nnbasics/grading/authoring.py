@@ -10,7 +10,6 @@ It copies ``checks.py`` into the first code cell (grade_id ``checks``) of every
 gradebook or log is left in the checkout.
 """
 
-import os
 import shutil
 import subprocess
 import sys
@@ -19,7 +18,8 @@ from pathlib import Path
 
 import nbformat
 
-from .course import ASSIGNMENTS
+from .._env import with_scripts_on_path
+from ..assignments import ASSIGNMENTS
 
 ROOT = Path(__file__).resolve().parents[3]  # the checkout (src/nnbasics/grading/authoring.py)
 CHECKS_HEADER = "# Test helpers: run this cell first and do not edit it (the grader uses its own copy).\n"
@@ -57,8 +57,7 @@ def generate(root, workdir):
     course = Path(workdir) / "course"
     shutil.copytree(Path(root) / "solutions", course / "solutions")
     shutil.copy(Path(root) / "nbgrader_config.py", course)
-    bindir = str(Path(sys.executable).parent)  # nbgrader shells out to `alembic` when it creates a gradebook
-    env = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", "")}
+    env = with_scripts_on_path()  # nbgrader shells out to `alembic` when it creates a gradebook
     subprocess.run(
         [sys.executable, "-m", "nbgrader", "generate_assignment", "*", "--force", "--log-level=WARN"],
         cwd=course,

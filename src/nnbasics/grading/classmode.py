@@ -19,7 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from .course import ASSIGNMENTS
+from ..assignments import ASSIGNMENTS
 from .sandbox import Limits
 
 FIELDS = ("student", "assignment", "score", "max_score", "status")

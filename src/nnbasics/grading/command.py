@@ -13,7 +13,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from .course import ASSIGNMENTS, site_link
+from ..assignments import ASSIGNMENTS, site_link
 
 USAGE, FAILED, OK = 2, 1, 0
 

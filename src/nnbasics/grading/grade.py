@@ -27,6 +27,7 @@ from nbgrader.converters.autograde import Autograde
 from nbgrader.preprocessors import ClearHiddenTests, Execute, GetGrades, OverwriteCells
 from traitlets.config import Config
 
+from .._env import with_scripts_on_path
 from . import sandbox, steps
 from .course import (
     ASSIGNMENTS,
@@ -138,9 +139,7 @@ def ensure_course(db_url, students=()):
     from nbgrader.api import MissingEntry
 
     # nbgrader runs the `alembic` script when it creates a gradebook: make sure it is found
-    bindir = os.path.dirname(sys.executable)
-    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    os.environ["PATH"] = with_scripts_on_path()["PATH"]
     missing = []
     with Gradebook(db_url) as gb:
         for assignment in ASSIGNMENTS:

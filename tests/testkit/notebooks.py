@@ -9,7 +9,6 @@ import nbformat
 from nnbasics.grading import course
 
 REPO = Path(__file__).resolve().parents[2]
-ASSIGNMENTS = course.ASSIGNMENTS
 meta = course.nbgrader_meta
 
 
@@ -36,3 +35,18 @@ def write(nb, path):
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(copy.deepcopy(nb), str(path))
     return path
+
+
+def make_class(root):
+    """Four students: full marks, one wrong answer, a kernel that dies, a file that is not a notebook."""
+    sub = root / "submitted"
+    write(solved("01_neuron"), sub / "ada" / "01_neuron" / "01_neuron.ipynb")
+    write(solved("04_loss"), sub / "ada" / "04_loss" / "04_loss.ipynb")
+    wrong = "def relu(z):\n    return np.abs(np.asarray(z, dtype=float))\n"
+    write(solved("01_neuron", {"relu": wrong}), sub / "ben" / "01_neuron" / "01_neuron.ipynb")
+    crash = solved("01_neuron")
+    crash.cells.insert(cell_index(crash, "checks") + 1, nbformat.v4.new_code_cell("import os\nos._exit(1)"))
+    write(crash, sub / "cy" / "01_neuron" / "01_neuron.ipynb")
+    (sub / "dee" / "01_neuron").mkdir(parents=True)
+    (sub / "dee" / "01_neuron" / "01_neuron.ipynb").write_text("{ not json")
+    return sub

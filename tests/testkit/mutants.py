@@ -6,11 +6,11 @@
 ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` region. Every mutant must lose
 points on its own test cell (``test_<grade_id>``) and nowhere else.
 
-Usable outside pytest (the grader's tests load this file by path)::
+Usable outside pytest (``from testkit import mutants``)::
 
     build_submission("01_neuron", "sigmoid", 0)   # nbformat notebook: released cells, answers filled in
     failing_tests("01_neuron", "sigmoid", 0)      # {grade_id: message} of the test cells that fail
-    python tests/exercises/mutants.py             # runs the whole bank and prints the mutation score
+    python tests/testkit/mutants.py               # runs the whole bank and prints the mutation score
 """
 
 import copy
@@ -22,7 +22,6 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[2]
-ASSIGNMENTS = ("01_neuron", "02_learning_rate", "03_initialization", "04_loss", "05_chain_rule")
 BODY = None  # as ``old``: the whole solution region
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 

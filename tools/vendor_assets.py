@@ -9,7 +9,7 @@ result is committed, so a build needs neither npm nor a network.
 
 Usage::
 
-    python -m nnbasics.site_assets [DOCS_DIR]
+    python tools/vendor_assets.py [DOCS_DIR]
 """
 
 import json
@@ -79,7 +79,7 @@ def copy_package(root, spec, target):
             raise RuntimeError(f"{root.name}: no file matches {pattern!r}")
         for src in matches:
             rel = src.relative_to(root).as_posix()
-            rel = spec.get("rename", {}).get(rel, rel.removeprefix(spec["strip"]))
+            rel = rel.removeprefix(spec["strip"])
             dst = target / rel
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, dst)
@@ -94,7 +94,7 @@ def readme(records):
         "# Vendored browser assets",
         "",
         "Served by the site itself so that it never calls out. Do not edit by hand:",
-        "run `make vendor` (`python -m nnbasics.site_assets`), which fetches the pinned",
+        "run `make vendor` (`python tools/vendor_assets.py`), which fetches the pinned",
         "versions from npm and rewrites this folder.",
         "",
         "| package | version | licence | files |",
@@ -132,19 +132,19 @@ def main(argv=None):
     """Command-line entry point; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) > 1:
-        print("usage: python -m nnbasics.site_assets [DOCS_DIR]", file=sys.stderr)
+        print("usage: python tools/vendor_assets.py [DOCS_DIR]", file=sys.stderr)
         return USAGE_ERROR
     docs = Path(argv[0] if argv else "docs")
     if not docs.is_dir():
-        print(f"nnbasics.site_assets: {docs} is not a directory (run from the repository root)", file=sys.stderr)
+        print(f"vendor_assets: {docs} is not a directory (run from the repository root)", file=sys.stderr)
         return USAGE_ERROR
     if shutil.which("npm") is None:
-        print("nnbasics.site_assets: npm is not installed (apt-get install npm)", file=sys.stderr)
+        print("vendor_assets: npm is not installed (apt-get install npm)", file=sys.stderr)
         return FETCH_ERROR
     try:
         print(vendor(docs), end="")
     except (RuntimeError, OSError, ValueError) as e:
-        print(f"nnbasics.site_assets: {e}", file=sys.stderr)
+        print(f"vendor_assets: {e}", file=sys.stderr)
         return FETCH_ERROR
     return 0
 

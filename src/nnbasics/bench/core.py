@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from .layers import init_mlp, two_layer_grads
+from ..layers import init_mlp, two_layer_grads
 
 BATCH, D_IN, WIDTH, CLASSES = 256, 512, 512, 10
 TARGET_RATIO = 1.5

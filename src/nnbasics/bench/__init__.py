@@ -1,12 +1,11 @@
 """``nnbasics bench``: print every benchmark figure the issues ask for, measured in one run.
 
 Each part has its own module with a ``main()`` that prints its figures:
-``bench_core`` (MLP step vs PyTorch), ``bench_site`` (mkdocs build times),
-``bench_grader`` (grade vs plain nbgrader, class speed-up, Dask throughput).
+``core`` (MLP step vs PyTorch), ``site`` (mkdocs build times),
+``grader`` (grade vs plain nbgrader, class speed-up, Dask throughput).
 """
 
 import importlib
-import sys
 
 PARTS = ("core", "site", "grader")
 
@@ -17,14 +16,10 @@ def main(parts=None):
     for part in parts or PARTS:
         print(f"== {part} ==", flush=True)
         try:
-            module = importlib.import_module(f"nnbasics.bench_{part}")
+            module = importlib.import_module(f"nnbasics.bench.{part}")
         except ModuleNotFoundError as e:
             print(f"  not available: {e}")
             status = 1
             continue
         status |= module.main() or 0
     return status
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:] or None))

@@ -13,7 +13,6 @@ Prints, measured in one run on this machine:
   5,000 learners on 50 workers.
 """
 
-import os
 import shutil
 import subprocess
 import sys
@@ -21,8 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from .grading import course
-from .grading.course import ASSIGNMENTS, source_root
+from .._env import with_scripts_on_path
+from ..assignments import ASSIGNMENTS
+from ..grading import course
+from ..grading.course import source_root
 
 
 def _nnbasics(*args, cwd=None):
@@ -30,9 +31,7 @@ def _nnbasics(*args, cwd=None):
 
 
 def _env():
-    env = dict(os.environ)
-    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
-    return env
+    return with_scripts_on_path()
 
 
 def _timed(cmd, cwd=None):

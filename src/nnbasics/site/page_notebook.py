@@ -12,7 +12,7 @@ site understands is rewritten for Jupyter:
   the page's buttons and download links are dropped;
 - attribute lists (``{ .md-button }``) and icon shortcodes are dropped.
 
-The code cells are not executed here: ``nnbasics.plots.show`` displays the
+The code cells are not executed here: ``nnbasics.site.figures.show`` displays the
 figures when the learner runs them in Jupyter.
 """
 
@@ -23,16 +23,21 @@ import nbformat
 
 _FENCE = re.compile(r"^(?P<indent> *)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _EXEC = re.compile(r'^python\b.*\bexec="(on|1|true)"')
-_ADMONITION = re.compile(
-    r'^(?:!!!|\?\?\?\+?) *(?P<kind>[\w-]+)(?: +"(?P<title>[^"]*)")? *$'
-)
+_ADMONITION = re.compile(r'^(?:!!!|\?\?\?\+?) *(?P<kind>[\w-]+)(?: +"(?P<title>[^"]*)")? *$')
 _PAGE_LINK = re.compile(r"\[(?P<text>[^\]]+)\]\((?!https?://)(?P<target>[^)\s]+)\)")
 _ATTRS = re.compile(r"\{ *[.#:][^}\n]*\}")
 _BUTTONS = re.compile(r"^\s*(?:\[[^\]]*\]\([^)]*\)\{[^}]*\.md-button[^}]*\}\s*)+$")
-_DOWNLOAD_LINK = re.compile(
-    r"\s*\(\[[^\]]*\]\(downloads/[^)]*\)\)|\[[^\]]*\]\(downloads/[^)]*\)(?:\{[^}]*\})?"
-)
+_DOWNLOAD_LINK = re.compile(r"\s*\(\[[^\]]*\]\(downloads/[^)]*\)\)|\[[^\]]*\]\(downloads/[^)]*\)(?:\{[^}]*\})?")
 _ICON = re.compile(r":(?:material|octicons|fontawesome)-[\w-]+:\s*")
+
+
+def _fence_end(lines, i, fence):
+    """Index of the line closing the code fence opened at ``lines[i]`` (``len(lines)`` if none does)."""
+    close = re.compile(rf"^ *{re.escape(fence['fence'])}\s*$")
+    j = i + 1
+    while j < len(lines) and not close.match(lines[j]):
+        j += 1
+    return j
 
 
 def _split_front_matter(text):
@@ -86,14 +91,9 @@ def _admonition_parts(kind, title, body):
     while i < len(lines):
         fence = _FENCE.match(lines[i])
         if fence and _EXEC.match(fence["info"].strip()):
-            close = re.compile(rf"^ *{re.escape(fence['fence'])}\s*$")
-            j = i + 1
-            while j < len(lines) and not close.match(lines[j]):
-                j += 1
+            j = _fence_end(lines, i, fence)
             parts.append(("md", quoted))
-            parts.append(
-                ("code", textwrap.dedent("\n".join(lines[i + 1 : j])).strip("\n"))
-            )
+            parts.append(("code", textwrap.dedent("\n".join(lines[i + 1 : j])).strip("\n")))
             quoted, i = [], j + 1
             continue
         quoted.append(f"> {lines[i]}".rstrip())
@@ -105,9 +105,7 @@ def _admonition_parts(kind, title, body):
 def _clean_prose(text):
     text = _ICON.sub("", text)
     text = _ATTRS.sub("", text)
-    text = _PAGE_LINK.sub(
-        lambda m: m["text"] if not m["target"].startswith("#") else m[0], text
-    )
+    text = _PAGE_LINK.sub(lambda m: m["text"] if not m["target"].startswith("#") else m[0], text)
     return text
 
 
@@ -139,22 +137,14 @@ def page_to_notebook(text):
         line = lines[i]
         fence = _FENCE.match(line)
         if fence and _EXEC.match(fence["info"].strip()):
-            close = re.compile(rf"^ *{re.escape(fence['fence'])}\s*$")
-            j = i + 1
-            while j < len(lines) and not close.match(lines[j]):
-                j += 1
+            j = _fence_end(lines, i, fence)
             flush()
             code = textwrap.dedent("\n".join(lines[i + 1 : j])).strip("\n")
             cells.append(nbformat.v4.new_code_cell(code))
             i = j + 1
             continue
-        if (
-            fence
-        ):  # a code block shown as is (shell commands): keep it in the prose, untouched
-            close = re.compile(rf"^ *{re.escape(fence['fence'])}\s*$")
-            j = i + 1
-            while j < len(lines) and not close.match(lines[j]):
-                j += 1
+        if fence:  # a code block shown as is (shell commands): keep it in the prose, untouched
+            j = _fence_end(lines, i, fence)
             prose.extend(lines[i : j + 1])
             i = j + 1
             continue
@@ -166,13 +156,9 @@ def page_to_notebook(text):
         adm = _ADMONITION.match(line)
         if adm:
             j = i + 1
-            while j < len(lines) and (
-                not lines[j].strip() or lines[j].startswith("    ")
-            ):
+            while j < len(lines) and (not lines[j].strip() or lines[j].startswith("    ")):
                 j += 1
-            for kind, part in _admonition_parts(
-                adm["kind"], adm["title"], lines[i + 1 : j]
-            ):
+            for kind, part in _admonition_parts(adm["kind"], adm["title"], lines[i + 1 : j]):
                 if kind == "code":
                     flush()
                     cells.append(nbformat.v4.new_code_cell(part))
@@ -180,9 +166,7 @@ def page_to_notebook(text):
                     prose.extend(["", *part, ""])
             i = j
             continue
-        if _BUTTONS.match(
-            line
-        ):  # a row of buttons (download, exercise) means nothing inside the download
+        if _BUTTONS.match(line):  # a row of buttons (download, exercise) means nothing inside the download
             i += 1
             continue
         line = _DOWNLOAD_LINK.sub("", line)
@@ -200,9 +184,7 @@ def page_to_notebook(text):
             "language_info": {"name": "python"},
         },
     )
-    for n, cell in enumerate(
-        nb.cells
-    ):  # stable ids: the same page gives the same bytes
+    for n, cell in enumerate(nb.cells):  # stable ids: the same page gives the same bytes
         cell.id = f"cell-{n}"
     nbformat.validate(nb)
     return nbformat.writes(nb)

@@ -25,16 +25,16 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from .._env import with_scripts_on_path
+
+ROOT = Path(__file__).resolve().parents[3]  # the checkout (src/nnbasics/bench/site.py)
 EDITED_PAGE = "neuron.md"  # the one edited for the dirty build
 SERVE_PAGES = ("neuron.md", "initialization.md")  # the lightest and the heaviest concept page
 COLD_TARGET, REBUILD_TARGET = 20.0, 3.0
 
 
 def _env():
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    return env
+    return with_scripts_on_path(NO_MKDOCS_2_WARNING="1")
 
 
 def copy_site_sources(root, dest):

@@ -1,0 +1,119 @@
+"""MkDocs hooks: put the released exercise notebooks and every download into the site at build time.
+
+- ``exercises/<id>/<id>.ipynb`` (the committed, released notebooks) become the
+  pages ``exercises/<id>.ipynb``, which mkdocs-jupyter renders as previews
+  (with the long test-helpers cell shortened, and a download button on top);
+- the same bytes become ``downloads/<id>.ipynb``, the files the download
+  links point to;
+- each concept page (``nnbasics.assignments.PAGES``) becomes
+  ``downloads/<page>.ipynb``: its prose and code converted into a notebook
+  by ``nnbasics.site.page_notebook``.
+
+``docs/hooks/course_files.py`` (the file mkdocs.yml names) imports these hooks.
+
+Nothing is pasted by hand, so the site cannot drift from the exercises.
+Generated files are MkDocs ``File`` objects, so links to them are checked by
+``mkdocs build --strict`` like any other.
+"""
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import File
+from mkdocs.utils import get_relative_url
+
+from ..assignments import ASSIGNMENTS, PAGES
+from .page_notebook import page_to_notebook
+
+_staging = []  # temporary copies of the exercises for the current build
+
+
+def _stage(path, assignment):
+    """A copy of ``path`` at ``<tmp>/exercises/<assignment>.ipynb``, as a page file at that URL.
+
+    mkdocs-jupyter wraps page files in a class that recomputes the source path
+    from ``src_dir`` and ``src_uri``, so a page must be a real file at the path its
+    URL names; the exercises live one folder deeper, hence the copy.
+    """
+    if not _staging:
+        _staging.append(tempfile.mkdtemp(prefix="nnbasics-site-"))
+    target = Path(_staging[0]) / "exercises" / f"{assignment}.ipynb"
+    target.parent.mkdir(exist_ok=True)
+    target.write_text(_shorten_helpers(path.read_text(encoding="utf-8")), encoding="utf-8")
+    return target
+
+
+def _shorten_helpers(text):
+    """The notebook with its test-helpers cell (hundreds of lines) cut to its first line, for the preview.
+
+    Only the preview is shortened; the download is the released notebook, byte for byte.
+    """
+    nb = json.loads(text)
+    for cell in nb["cells"]:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "checks":
+            lines = "".join(cell["source"]).splitlines()
+            cell["source"] = [
+                lines[0] + "\n",
+                f"# ... {len(lines) - 1} more lines: the `check` helper every test cell calls "
+                "(in the downloaded notebook)\n",
+            ]
+    return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+
+
+@event_priority(100)  # before mkdocs-jupyter's on_files, which must see the exercise pages
+def on_files(files, config):
+    """Add the exercise pages and all downloads to the site's files."""
+    root = Path(config.docs_dir).parent  # docs/ sits at the repository root, beside exercises/
+    missing = [a for a in ASSIGNMENTS if not (root / "exercises" / a / f"{a}.ipynb").is_file()]
+    if missing:
+        raise PluginError(
+            f"released exercise notebooks missing: {', '.join(f'exercises/{a}/{a}.ipynb' for a in missing)} "
+            "(they are generated from solutions/ with `nbgrader generate_assignment`)"
+        )
+    for a in ASSIGNMENTS:
+        path = root / "exercises" / a / f"{a}.ipynb"
+        _stage(path, a)
+        files.append(
+            File(
+                f"exercises/{a}.ipynb",
+                _staging[0],
+                config.site_dir,
+                config.use_directory_urls,
+            )
+        )
+        files.append(File.generated(config, f"downloads/{a}.ipynb", content=path.read_bytes()))
+    docs = Path(config.docs_dir)
+    for page in PAGES.values():
+        text = (docs / page).read_text(encoding="utf-8")
+        notebook = page_to_notebook(text)
+        files.append(File.generated(config, f"downloads/{Path(page).stem}.ipynb", content=notebook))
+    return files
+
+
+def on_post_build(config):
+    """Remove the staged copies once every page is written."""
+    while _staging:
+        shutil.rmtree(_staging.pop(), ignore_errors=True)
+
+
+def on_build_error(error):
+    """A failed build leaves no staged copies behind either."""
+    on_post_build(None)
+
+
+def on_page_content(html, page, config, files):
+    """Put a download button at the top of each exercise preview (a notebook page has no Markdown to edit)."""
+    stem = Path(page.file.src_uri).stem
+    if not (page.file.src_uri.startswith("exercises/") and stem in ASSIGNMENTS):
+        return html
+    href = get_relative_url(f"downloads/{stem}.ipynb", page.url)
+    button = (
+        f'<p><a class="md-button md-button--primary" href="{href}" download="{stem}.ipynb">'
+        f"Download {stem}.ipynb</a> then grade it with <code>nnbasics grade {stem}.ipynb</code> "
+        '(see <a href="../">Exercises</a>).</p>'
+    )
+    return button + html

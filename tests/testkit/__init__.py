@@ -1,0 +1,6 @@
+"""Helpers shared by the test suite, importable as ``testkit`` (pytest puts ``tests/`` on the path).
+
+- ``testkit.notebooks``: notebooks a learner would hand in (released, solved, edited) and small file helpers;
+- ``testkit.mutants``: the mutation bank, plausible wrong answers to every graded function;
+- ``testkit.site``: building the site with mkdocs in a subprocess, and the Chromium used to read it.
+"""
