@@ -15,9 +15,6 @@ from ._arrays import as_float
 from .losses import cross_entropy_with_grad
 from .neuron import dense_forward
 
-relu_backward = activations.relu_backward
-sigmoid_backward = activations.sigmoid_backward
-
 
 def linear_forward(X, W, b):
     """Affine layer ``X @ W.T + b``.

@@ -9,7 +9,8 @@ from nbclient import NotebookClient
 from testkit.notebooks import REPO
 from traitlets.config import Config
 
-from nnbasics.grading.sandbox import Limits, SandboxKernelManager, kernel_command, level
+from nnbasics.grading.kernel import SandboxKernelManager
+from nnbasics.grading.sandbox import boxed_command, isolation
 
 PROBES = {
     "uid": "import os; print(os.getuid())",
@@ -28,7 +29,7 @@ PROBES = {
 
 @pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
 def test_the_kernel_sees_only_what_it_needs(tmp_path):
-    assert level() == "bwrap"
+    assert isolation() == "bwrap"
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src) for src in PROBES.values()])
     config = Config()
     config.SandboxKernelManager.kernel_dir = str(tmp_path)
@@ -59,7 +60,7 @@ def test_the_kernel_sees_only_what_it_needs(tmp_path):
 
 @pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
 def test_processes_started_in_the_box_end_with_it(tmp_path):
-    cmd = kernel_command(str(tmp_path), str(tmp_path / "k.json"), Limits())
+    cmd = boxed_command(["true"], str(tmp_path), memory_mb=2048, cpu_seconds=125)
     shim, box = cmd[: cmd.index("bwrap")], cmd[cmd.index("bwrap") : cmd.index("--") + 1]
     # a daemon that double-forks away from its parent still lives in the box's PID namespace
     subprocess.run([*shim, *box, "sh", "-c", "setsid sleep 271.5 > /dev/null 2>&1 &"], timeout=30, check=True)

@@ -26,7 +26,7 @@ from ..grading import course
 from ..grading.course import source_root
 
 
-def _nnbasics(*args, cwd=None):
+def _nnbasics(*args):
     return [sys.executable, "-m", "nnbasics.cli", *map(str, args)]
 
 

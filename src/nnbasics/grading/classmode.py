@@ -20,7 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from ..assignments import ASSIGNMENTS
-from .sandbox import Limits
+from .limits import Limits
 
 FIELDS = ("student", "assignment", "score", "max_score", "status")
 MAX_TRIES = 3  # a submission that takes its worker down this many times is reported crashed
@@ -42,7 +42,7 @@ def grade_task(data, path, assignment, limits):
     Returns the notebook entry (plain data). Runs in a worker process (local
     pool or Dask worker) and needs only the installed package.
     """
-    from .command import grade_one
+    from .grade import grade_one
 
     return grade_one((path, data), limits, assignment)
 
@@ -58,7 +58,8 @@ def _crashed(path, assignment, why):
 # window of submissions is in memory at once, however large the class.
 
 
-def _args(task):
+def _load_task(task):
+    """The arguments of ``grade_task`` for a task: its file's bytes are read only now."""
     _, path, assignment, limits = task
     try:
         data = Path(path).read_bytes()
@@ -81,7 +82,7 @@ def run_local(tasks, jobs, on_result):
                 while queue or running:
                     while queue and len(running) < 2 * jobs:
                         task = queue.pop(0)
-                        running[pool.submit(grade_task, *_args(task))] = task
+                        running[pool.submit(grade_task, *_load_task(task))] = task
                     done, _ = wait(running, return_when=FIRST_COMPLETED)
                     for future in done:
                         task = running.pop(future)
@@ -122,7 +123,7 @@ def run_dask(tasks, address, on_result, window=None):
 
             def send(task):
                 student, assignment = task[0]
-                future = client.submit(grade_task, *_args(task), key=f"grade-{student}-{assignment}-{uuid.uuid4().hex}")
+                future = client.submit(grade_task, *_load_task(task), key=f"grade-{student}-{assignment}-{uuid.uuid4().hex}")
                 running[future] = task
                 pending.add(future)
 
@@ -167,23 +168,11 @@ def write_csv(path, rows):
     os.replace(tmp, path)
 
 
-def save_grades(gb, student, assignment, entry):
-    """Record one result in the gradebook, as nbgrader's SaveAutoGrades would (crashes flagged for review)."""
-    gb.update_or_create_student(student)
-    gb.update_or_create_submission(assignment, student)
-    by_id = {t["grade_id"]: t for t in entry["tests"]}
-    for grade in gb.find_submission_notebook(assignment, assignment, student).grades:
-        test = by_id.get(grade.name)
-        grade.auto_score = test["score"] if test else 0.0
-        grade.needs_manual_grade = entry["status"] != "graded"
-    gb.db.commit()
-
-
 def grade_class_command(args):
     """Run ``nnbasics grade-class``; returns the exit status (0 all graded, 1 some not, 2 usage)."""
     from rich.progress import Progress
 
-    from .grade import ensure_course, template_gradebook
+    from .gradebook import ensure_course, save_grades, template_gradebook
 
     submitted = Path(args.submitted)
     if not submitted.is_dir():

@@ -1,16 +1,13 @@
 """``nnbasics grade``: grade learner notebooks, print a table or JSON, exit 0/1/2.
 
-Exit status (design.md): 0 when every notebook was graded, whatever the
+Exit status (CONTRIBUTING.md): 0 when every notebook was graded, whatever the
 score; 1 when any could not be graded (invalid or crashed); 2 for a usage
 error. Notebooks are graded side by side (each in its own kernel) and are
 only ever read.
 """
 
 import json
-import multiprocessing
-import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from ..assignments import ASSIGNMENTS, site_link
@@ -21,74 +18,6 @@ USAGE, FAILED, OK = 2, 1, 0
 def _usage(message):
     print(f"nnbasics grade: error: {message}", file=sys.stderr)
     return USAGE
-
-
-def expand(paths):
-    """Turn the command-line paths into ``(path, bytes or error message)`` pairs, in order."""
-    items = []
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            found = sorted(q for q in p.iterdir() if q.suffix == ".ipynb" and q.is_file())
-            if not found:
-                items.append((str(p), f"{p} is a folder with no notebooks in it"))
-            items.extend(_read(q) for q in found)
-        else:
-            items.append(_read(p))
-    return items
-
-
-def _read(p):
-    try:
-        return str(p), p.read_bytes()
-    except FileNotFoundError:
-        return str(p), f"{p} does not exist"
-    except PermissionError:
-        return str(p), f"{p} cannot be read (permission denied)"
-    except OSError as e:
-        return str(p), f"{p} cannot be read ({e.strerror or e})"
-
-
-def grade_one(item, limits, assignment=None, html_dir=None, prestarted=None):
-    """Grade one ``(path, bytes or error message)`` item; never raises."""
-    from .grade import grade, ungraded
-
-    path, data = item
-    if isinstance(data, str):  # the file could not be read: data is the reason
-        return ungraded(path, assignment, "invalid", data)
-    try:
-        return grade(data, path, limits, assignment, html_dir, prestarted)
-    except Exception as e:  # a grader fault must still be one clear line, not a traceback
-        return ungraded(path, assignment, "crashed", f"the grader failed on {Path(path).name}: {e}")
-
-
-def grade_all(items, limits, assignment=None, html_dir=None, jobs=None):
-    """Grade items side by side, one process each (forked after the imports); entries in order.
-
-    The boxed kernels are launched first, so they boot while this process
-    imports nbgrader. Processes rather than threads: grading is partly
-    CPU-bound Python, and CPython 3.11's AST compiler is not thread-safe.
-    """
-    from . import sandbox
-
-    linux = sys.platform.startswith("linux")
-    boxes = [sandbox.prestart(limits) if linux and not isinstance(data, str) else None for _, data in items]
-    try:
-        from .grade import template_gradebook
-
-        template_gradebook()  # build (or find) it once, before the workers start
-        kernels = [box[0] if box else None for box in boxes]
-        # the kernels do most of the work and the workers mostly wait for them: more workers than cores
-        workers = min(len(items), jobs or 4 * (os.cpu_count() or 1))
-        if workers <= 1:
-            return [grade_one(item, limits, assignment, html_dir, k) for item, k in zip(items, kernels)]
-        context = multiprocessing.get_context("fork" if linux else "spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = [pool.submit(grade_one, item, limits, assignment, html_dir, k) for item, k in zip(items, kernels)]
-            return [f.result() for f in futures]
-    finally:
-        for box in filter(None, boxes):
-            sandbox.discard(*box)
 
 
 def summary(entries):
@@ -142,9 +71,11 @@ def grade_command(args):
     if args.html and Path(args.html).exists() and not Path(args.html).is_dir():
         return _usage(f"--html needs a folder, and {args.html} is a file")
 
-    from .sandbox import Limits, level
+    from .grade import expand, grade_all
+    from .limits import Limits
+    from .sandbox import isolation
 
-    if level() != "bwrap":
+    if isolation() != "bwrap":
         print(
             "nnbasics grade: note: bubblewrap is not available, so the notebook runs without a filesystem "
             "sandbox (limits still apply)",

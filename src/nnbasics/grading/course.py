@@ -16,14 +16,11 @@ from pathlib import Path
 import nbformat
 from traitlets.config import Config
 
-from .. import assignments
+from ..assignments import ASSIGNMENTS
 
 # CPython 3.11 converts between Python and C syntax trees with a process-wide counter: two threads doing
 # it at once fail with "AST constructor recursion depth mismatch". Dask workers may run tasks in threads.
 AST_LOCK = threading.Lock()
-
-ASSIGNMENTS = assignments.ASSIGNMENTS  # re-exported: the grading modules read the ids from here
-
 
 def source_root():
     """The folder holding ``<id>/<id>.ipynb`` source notebooks (packaged, else the checkout's)."""
@@ -110,7 +107,9 @@ def run_steps(preprocessors, nb, resources, config=None):
     """Run nbgrader preprocessor classes in order, as nbconvert's exporter does.
 
     As there, a step runs only if enabled (nbgrader's are; nbconvert's
-    ClearMetadataPreprocessor is off unless configured).
+    ClearMetadataPreprocessor is off unless configured). Used for nbgrader's
+    own generate_assignment steps, unchanged; the grading pipeline, with our
+    steps in it, is spelled out in ``pipeline.py``.
     """
     for cls in preprocessors:
         nb, resources = cls(config=config or Config())(nb, resources)

@@ -1,48 +1,35 @@
-"""Grade one learner notebook through nbgrader's autograde pipeline, in a private course.
+"""Grade learner notebooks through nbgrader's autograde pipeline, each in a private course.
 
-``grade(data, path, limits)`` takes the notebook's bytes (the learner's file
-is only ever read) and returns the notebook entry of the JSON in design.md:
-status ``graded``, ``invalid`` or ``crashed``, the score and one record per
-test. Each call gets its own temporary course: a copy of a gradebook that
-already holds the five assignments (built once and cached), and an empty
-directory that is all the sandboxed kernel can see.
+``grade(data, path, limits)`` takes a notebook's bytes (the learner's file is
+only ever read) and returns its entry of ``nnbasics grade --json`` (see
+CONTRIBUTING.md): status ``graded``, ``invalid`` or ``crashed``, the score
+and one record per test. Each call gets its own temporary course: a copy of a
+gradebook that already holds the five assignments (``gradebook.py``), and the
+sandboxed kernel's own empty directory, which is all that kernel can see.
+
+``grade_all`` grades several notebooks side by side (``nnbasics grade`` with
+many files); ``grade_one`` never raises, so a grader fault is still a result.
 """
 
-import copy
-import functools
-import hashlib
 import json
+import multiprocessing
 import os
 import shutil
 import sys
 import tempfile
-import threading
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import nbformat
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.api import Gradebook
-from nbgrader.converters.autograde import Autograde
-from nbgrader.preprocessors import ClearHiddenTests, Execute, GetGrades, OverwriteCells
-from traitlets.config import Config
 
-from .._env import with_scripts_on_path
-from . import sandbox, steps
-from .course import (
-    ASSIGNMENTS,
-    generate_steps,
-    graded_cells,
-    identify,
-    nbgrader_meta,
-    run_steps,
-    source_bytes,
-    source_notebook,
-    test_ids,
-)
-from .sandbox import Limits, SandboxKernelManager
+from ..assignments import ASSIGNMENTS
+from . import kernel
+from .limits import Limits, as_config
 
-STUDENT = "learner"
+# nbgrader (in pipeline, steps, gradebook, feedback) takes about a second to import: those modules are
+# imported inside the functions, so that `grade_all` launches the kernels first and they boot meanwhile.
+
 MAX_NOTEBOOK_BYTES = 64 << 20
 
 # nbgrader's own gradebook code trips this SQLAlchemy warning on every submission (harmless, known upstream)
@@ -53,7 +40,33 @@ class Invalid(Exception):
     """The input is not a gradable notebook of this course; the message says why in one sentence."""
 
 
-# -- reading the learner's file ------------------------------------------------
+# -- reading the learner's files ---------------------------------------------------
+
+
+def expand(paths):
+    """Turn the command-line paths into ``(path, bytes or error message)`` pairs, in order."""
+    items = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found = sorted(q for q in p.iterdir() if q.suffix == ".ipynb" and q.is_file())
+            if not found:
+                items.append((str(p), f"{p} is a folder with no notebooks in it"))
+            items.extend(_read(q) for q in found)
+        else:
+            items.append(_read(p))
+    return items
+
+
+def _read(p):
+    try:
+        return str(p), p.read_bytes()
+    except FileNotFoundError:
+        return str(p), f"{p} does not exist"
+    except PermissionError:
+        return str(p), f"{p} cannot be read (permission denied)"
+    except OSError as e:
+        return str(p), f"{p} cannot be read ({e.strerror or e})"
 
 
 def read_notebook(data, name="the notebook"):
@@ -83,122 +96,16 @@ def read_notebook(data, name="the notebook"):
     return nb
 
 
-# -- the gradebook every private course starts from -----------------------------
+# -- the notebook entry --------------------------------------------------------------
 
 
-def _cache_dir():
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "nnbasics"
-
-
-_template_lock = threading.Lock()
-
-
-@functools.cache
-def template_gradebook():
-    """Path of a gradebook holding the five assignments, the learner and their submissions.
-
-    Built with nbgrader's own steps (SaveCells) once per course version and
-    kept in the user's cache, since creating a gradebook runs alembic.
-    """
-    import nbgrader
-
-    key = hashlib.sha256(nbgrader.__version__.encode())
-    for assignment in ASSIGNMENTS:
-        key.update(source_bytes(assignment))
-    name = f"gradebook-{key.hexdigest()[:16]}.db"
-    with _template_lock:
-        for folder in (_cache_dir(), Path(tempfile.gettempdir()) / f"nnbasics-{os.getuid()}"):
-            path = folder / name
-            if path.is_file():
-                return path
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-                tmp = folder / f".{name}.{os.getpid()}.tmp"
-                _build_gradebook(tmp)
-                os.replace(tmp, path)  # atomic: a concurrent grader never sees half a gradebook
-                return path
-            except OSError:
-                continue
-        raise OSError("no writable folder for the grader's gradebook (tried ~/.cache and the temp folder)")
-
-
-def _build_gradebook(path):
-    path = Path(path)
-    path.unlink(missing_ok=True)
-    ensure_course(f"sqlite:///{path}", [STUDENT])
-    return path
-
-
-def ensure_course(db_url, students=()):
-    """Make the gradebook at ``db_url`` hold the five assignments' cells and these students' submissions.
-
-    Assignments already there are left alone (e.g. made by ``nbgrader generate_assignment``);
-    missing ones are recorded with nbgrader's own generate_assignment steps.
-    """
-    from nbgrader.api import MissingEntry
-
-    # nbgrader runs the `alembic` script when it creates a gradebook: make sure it is found
-    os.environ["PATH"] = with_scripts_on_path()["PATH"]
-    missing = []
-    with Gradebook(db_url) as gb:
-        for assignment in ASSIGNMENTS:
-            gb.update_or_create_assignment(assignment)
-            try:
-                gb.find_notebook(assignment, assignment)
-            except MissingEntry:
-                missing.append(assignment)
-    for assignment in missing:
-        resources = {"nbgrader": {"assignment": assignment, "notebook": assignment, "db_url": db_url}}
-        run_steps(generate_steps(save=True), source_notebook(assignment), resources)
-    with Gradebook(db_url) as gb:
-        for student in students:
-            gb.update_or_create_student(student)
-            for assignment in ASSIGNMENTS:
-                gb.update_or_create_submission(assignment, student)
-
-
-# -- the pipeline ----------------------------------------------------------------
-
-
-def _pipelines():
-    """nbgrader's autograde pipelines with our steps added (and Execute swapped for ProbeExecute)."""
-    sanitize = Autograde.class_traits()["sanitize_preprocessors"].default()
-    sanitize.insert(sanitize.index(OverwriteCells), steps.AuditLockedCells)
-    sanitize.insert(sanitize.index(OverwriteCells), steps.FlagReferenceImports)
-    sanitize.insert(0, steps.MatchCells)
-    sanitize.append(steps.SealTests)
-    autograde = Autograde.class_traits()["autograde_preprocessors"].default()
-    at = autograde.index(Execute)
-    autograde[at : at + 1] = [steps.ProbeExecute, steps.JudgeTests]
-    return sanitize, autograde
-
-
-def _config(limits, kernel_dir):
-    c = Config()
-    c.ProbeExecute.timeout = max(1, round(limits.cell_timeout))
-    c.ProbeExecute.notebook_timeout = float(limits.notebook_timeout)
-    c.ProbeExecute.max_output_bytes = int(limits.max_output_kb) * 1024
-    c.ProbeExecute.memory_mb = int(limits.memory_mb)
-    c.ProbeExecute.kernel_manager_class = SandboxKernelManager
-    c.SandboxKernelManager.kernel_dir = kernel_dir
-    c.SandboxKernelManager.memory_mb = int(limits.memory_mb)
-    c.SandboxKernelManager.notebook_timeout = float(limits.notebook_timeout)
-    c.OverwriteCells.add_missing_cells = True
-    return c
-
-
-@functools.cache
-def _points(assignment):
-    points = {}
-    for cell in source_notebook(assignment).cells:
-        meta = nbgrader_meta(cell)
-        if meta.get("grade") and meta.get("grade_id") in graded_cells(assignment):
-            points[meta["grade_id"]] = float(meta.get("points", 0))
-    return points
+def _test_record(gid, score, max_score, feedback):
+    return {"grade_id": gid, "score": score, "max_score": max_score, "passed": score >= max_score, "feedback": feedback}
 
 
 def _entry(path, assignment, status, error, tests):
+    from .gradebook import points
+
     known = assignment in ASSIGNMENTS
     return {
         "path": path,
@@ -207,7 +114,7 @@ def _entry(path, assignment, status, error, tests):
         "error": error,
         "score": float(sum(t["score"] for t in tests)),
         # an ungradable file of a known assignment still shows what it was out of
-        "max_score": float(sum(t["max_score"] for t in tests) or (sum(_points(assignment).values()) if known else 0)),
+        "max_score": float(sum(t["max_score"] for t in tests) or (sum(points(assignment).values()) if known else 0)),
         "tests": tests,
     }
 
@@ -217,19 +124,39 @@ def ungraded(path, assignment, status, error):
     return _entry(str(path), assignment, status, error, [])
 
 
-def grade(data, path, limits=None, assignment=None, html_dir=None, prestarted=None):
+def _graded_tests(assignment, resources):
+    """One record per test: the score SaveAutoGrades recorded, and what the learner should read."""
+    from .course import test_ids
+    from .gradebook import points, scores
+    from .steps import state
+
+    graded, got = state(resources), scores(resources["nbgrader"]["db_url"], assignment)
+    tests = []
+    for gid in test_ids(assignment):
+        notes = [n for n in (graded.notes.get(gid), graded.verdicts.get(gid)) if n]
+        tests.append(_test_record(gid, got.get(gid, 0.0), points(assignment)[gid], " ".join(notes) or None))
+    return tests
+
+
+# -- grading -----------------------------------------------------------------------------
+
+
+def grade(data, path, limits=None, assignment=None, html_dir=None, adopt=None):
     """Grade a notebook given as bytes; ``path`` is only used to name it.
 
-    ``prestarted`` is a kernel launched ahead by ``sandbox.prestart`` (with
-    the same limits); without it, one is launched here, before the notebook
-    is sanitized, so it boots meanwhile.
+    ``adopt`` is ``(kernel_dir, pid)`` of a kernel that the parent process
+    launched ahead (``kernel.launch_ahead``) with the same limits; without
+    it, a kernel is launched here, before the notebook is sanitized, so that
+    it boots meanwhile.
 
     Returns
     -------
     dict
-        The notebook entry of ``nnbasics grade --json`` (see design.md).
+        The notebook entry of ``nnbasics grade --json``.
     """
     name, limits = Path(path).name, limits or Limits()
+    from .course import identify
+
     try:
         nb = read_notebook(data, name)
         found = identify(nb)
@@ -238,70 +165,76 @@ def grade(data, path, limits=None, assignment=None, html_dir=None, prestarted=No
     except Invalid as e:
         return ungraded(path, assignment, "invalid", str(e))
     assignment = assignment or found
-    points = _points(assignment)
-    own = None if prestarted else sandbox.prestart(limits)
-    box = prestarted or own[0]
-    with tempfile.TemporaryDirectory(prefix="nnbasics-grade-") as tmp:
-        db = Path(tmp) / "gradebook.db"
-        shutil.copyfile(template_gradebook(), db)
-        resources = {
-            "nbgrader": {"assignment": assignment, "notebook": assignment, "student": STUDENT},
-            "metadata": {"path": box.kernel_dir},
-            "nnbasics": {"notes": {}},
-        }
-        resources["nbgrader"]["db_url"] = f"sqlite:///{db}"
-        config = _config(limits, box.kernel_dir)
-        sanitize, autograde = _pipelines()
-        kernel = None
-        try:
-            resources["nnbasics"]["kernel"] = kernel = sandbox.adopt(config, box, own and own[1])
-            nb, resources = run_steps(sanitize, nb, resources, config)
-            nb, resources = run_steps(autograde, nb, resources, config)
-        except steps.LimitExceeded as e:
-            reason = f"not graded: {e}"
-            tests = [_test(gid, 0.0, points[gid], reason) for gid in test_ids(assignment)]
-            return _entry(str(path), assignment, "crashed", str(e), tests)
-        finally:
-            if kernel is not None:
-                sandbox.shut_down(kernel)
-            resources["nnbasics"].pop("kernel", None)  # a live object: nothing downstream may copy it
-            if own:
-                sandbox.discard(*own)
-        tests = _collect(assignment, resources, points)
-        if html_dir is not None:
-            write_feedback_html(nb, resources, Path(html_dir) / f"{Path(path).stem}.html")
+    from . import pipeline
+    from .course import test_ids
+    from .feedback import write_feedback_html
+    from .gradebook import STUDENT, points, template_gradebook
+    from .steps import LimitExceeded
+
+    config = as_config(limits)
+    if adopt:
+        config = kernel.adoption_config(config, *adopt)
+        km = kernel.SandboxKernelManager(config=config)  # adopts the kernel when the execute step starts it
+    else:
+        km = kernel.launch_ahead(config)
+    try:
+        with tempfile.TemporaryDirectory(prefix="nnbasics-grade-") as course:
+            db = Path(course) / "gradebook.db"
+            shutil.copyfile(template_gradebook(), db)
+            resources = {
+                "nbgrader": {"assignment": assignment, "notebook": assignment, "student": STUDENT},
+                "metadata": {"path": course},
+            }
+            resources["nbgrader"]["db_url"] = f"sqlite:///{db}"
+            try:
+                nb, resources = pipeline.sanitize(nb, resources, config)
+                nb, resources = pipeline.autograde(nb, resources, config, km)
+            except LimitExceeded as e:
+                reason = f"not graded: {e}"
+                tests = [_test_record(gid, 0.0, points(assignment)[gid], reason) for gid in test_ids(assignment)]
+                return _entry(str(path), assignment, "crashed", str(e), tests)
+            tests = _graded_tests(assignment, resources)
+            if html_dir is not None:
+                write_feedback_html(nb, resources, Path(html_dir) / f"{Path(path).stem}.html")
+    finally:
+        kernel.shut_down(km)
     return _entry(str(path), assignment, "graded", None, tests)
 
 
-def _test(gid, score, max_score, feedback):
-    return {"grade_id": gid, "score": score, "max_score": max_score, "passed": score >= max_score, "feedback": feedback}
+def grade_one(item, limits, assignment=None, html_dir=None, adopt=None):
+    """Grade one ``(path, bytes or error message)`` item; never raises."""
+    path, data = item
+    if isinstance(data, str):  # the file could not be read: data is the reason
+        return ungraded(path, assignment, "invalid", data)
+    try:
+        return grade(data, path, limits, assignment, html_dir, adopt)
+    except Exception as e:  # a grader fault must still be one clear line, not a traceback
+        return ungraded(path, assignment, "crashed", f"the grader failed on {Path(path).name}: {e}")
 
 
-def _collect(assignment, resources, points):
-    state = resources["nnbasics"]
-    with Gradebook(resources["nbgrader"]["db_url"]) as gb:
-        grades = {g.name: g for g in gb.find_submission_notebook(assignment, assignment, STUDENT).grades}
-        scores = {gid: float(grades[gid].score or 0.0) for gid in points if gid in grades}
-    tests = []
-    for gid in test_ids(assignment):
-        notes = [n for n in (state["notes"].get(gid), state.get("feedback", {}).get(gid)) if n]
-        tests.append(_test(gid, scores.get(gid, 0.0), points[gid], " ".join(notes) or None))
-    return tests
+def grade_all(items, limits, assignment=None, html_dir=None):
+    """Grade items side by side, one process each (forked after the imports); entries in order.
 
+    The boxed kernels are launched first, so they boot while this process
+    imports nbgrader. Processes rather than threads: grading is partly
+    CPU-bound Python, and CPython 3.11's AST compiler is not thread-safe.
+    """
+    config = as_config(limits)
+    linux = sys.platform.startswith("linux")
+    ahead = [kernel.launch_ahead(config) if linux and not isinstance(data, str) else None for _, data in items]
+    try:
+        from .gradebook import template_gradebook
 
-def write_feedback_html(nb, resources, target):
-    """nbgrader's feedback page for this notebook, hidden tests stripped (the stock one shows them)."""
-    from nbconvert.exporters import HTMLExporter
-
-    nb, resources = run_steps([GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor], copy.deepcopy(nb), resources)
-    formgrader = Path(sys.modules["nbgrader"].__file__).parent / "server_extensions" / "formgrader"
-    exporter = HTMLExporter(  # configured as nbgrader's GenerateFeedback does
-        template_name="feedback",
-        extra_template_basedirs=[str(formgrader / "templates")],
-        extra_template_paths=[str(formgrader / "static" / "node_modules" / "bootstrap" / "dist" / "css")],
-    )
-    body, _ = exporter.from_notebook_node(nb, resources)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".html.tmp")
-    tmp.write_text(body, encoding="utf-8")
-    os.replace(tmp, target)
+        template_gradebook()  # build (or find) it once, before the workers start
+        adopt = [(km.kernel_dir, km.provisioner.pid) if km else None for km in ahead]
+        # the kernels do most of the work and the workers mostly wait for them: more workers than cores
+        workers = min(len(items), 4 * (os.cpu_count() or 1))
+        if workers <= 1:
+            return [grade_one(item, limits, assignment, html_dir, a) for item, a in zip(items, adopt)]
+        context = multiprocessing.get_context("fork" if linux else "spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = [pool.submit(grade_one, item, limits, assignment, html_dir, a) for item, a in zip(items, adopt)]
+            return [f.result() for f in futures]
+    finally:
+        for km in filter(None, ahead):
+            kernel.discard(km)

@@ -1,0 +1,125 @@
+"""The nbgrader gradebook: the template every private grading course starts from, and saving grades.
+
+``nnbasics grade`` grades each notebook in a private temporary course whose
+gradebook is a copy of ``template_gradebook()`` (the five assignments'
+cells, recorded by nbgrader's own generate_assignment steps, and one
+learner); ``grade-class`` keeps the instructor's ``gradebook.db``, in which
+``ensure_course`` records what is missing. ``points`` and ``scores`` read
+what nbgrader's ``SaveAutoGrades`` wrote; ``save_grades`` records a result
+graded elsewhere (a worker) as SaveAutoGrades would.
+"""
+
+import functools
+import hashlib
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+from nbgrader.api import Gradebook
+
+from .._env import with_scripts_on_path
+from ..assignments import ASSIGNMENTS
+from .course import generate_steps, graded_cells, nbgrader_meta, run_steps, source_bytes, source_notebook
+
+STUDENT = "learner"  # the one student of a private course
+
+_template_lock = threading.Lock()
+
+
+def _cache_dir():
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "nnbasics"
+
+
+def _user_tag():
+    # a per-user folder name for the shared temp folder (os.getuid does not exist on Windows)
+    return str(os.getuid()) if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+
+
+@functools.cache
+def template_gradebook():
+    """Path of a gradebook holding the five assignments, the learner and their submissions.
+
+    Built with nbgrader's own steps (SaveCells) once per course version and
+    kept in the user's cache, since creating a gradebook runs alembic.
+    """
+    import nbgrader
+
+    key = hashlib.sha256(nbgrader.__version__.encode())
+    for assignment in ASSIGNMENTS:
+        key.update(source_bytes(assignment))
+    name = f"gradebook-{key.hexdigest()[:16]}.db"
+    with _template_lock:
+        for folder in (_cache_dir(), Path(tempfile.gettempdir()) / f"nnbasics-{_user_tag()}"):
+            path = folder / name
+            if path.is_file():
+                return path
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                tmp = folder / f".{name}.{os.getpid()}.tmp"
+                tmp.unlink(missing_ok=True)
+                ensure_course(f"sqlite:///{tmp}", [STUDENT])
+                os.replace(tmp, path)  # atomic: a concurrent grader never sees half a gradebook
+                return path
+            except OSError:
+                continue
+        raise OSError("no writable folder for the grader's gradebook (tried ~/.cache and the temp folder)")
+
+
+def ensure_course(db_url, students=()):
+    """Make the gradebook at ``db_url`` hold the five assignments' cells and these students' submissions.
+
+    Assignments already there are left alone (e.g. made by ``nbgrader generate_assignment``);
+    missing ones are recorded with nbgrader's own generate_assignment steps.
+    """
+    from nbgrader.api import MissingEntry
+
+    # nbgrader runs the `alembic` script when it creates a gradebook: make sure it is found
+    os.environ["PATH"] = with_scripts_on_path()["PATH"]
+    missing = []
+    with Gradebook(db_url) as gb:
+        for assignment in ASSIGNMENTS:
+            gb.update_or_create_assignment(assignment)
+            try:
+                gb.find_notebook(assignment, assignment)
+            except MissingEntry:
+                missing.append(assignment)
+    for assignment in missing:
+        resources = {"nbgrader": {"assignment": assignment, "notebook": assignment, "db_url": db_url}}
+        run_steps(generate_steps(save=True), source_notebook(assignment), resources)
+    with Gradebook(db_url) as gb:
+        for student in students:
+            gb.update_or_create_student(student)
+            for assignment in ASSIGNMENTS:
+                gb.update_or_create_submission(assignment, student)
+
+
+@functools.cache
+def points(assignment):
+    """``{test grade_id: points}`` of ``assignment``'s source notebook."""
+    found = {}
+    for cell in source_notebook(assignment).cells:
+        meta = nbgrader_meta(cell)
+        if meta.get("grade") and meta.get("grade_id") in graded_cells(assignment):
+            found[meta["grade_id"]] = float(meta.get("points", 0))
+    return found
+
+
+def scores(db_url, assignment, student=STUDENT):
+    """``{test grade_id: score}`` that nbgrader's SaveAutoGrades recorded for this submission."""
+    with Gradebook(db_url) as gb:
+        grades = {g.name: g for g in gb.find_submission_notebook(assignment, assignment, student).grades}
+        return {gid: float(grades[gid].score or 0.0) for gid in points(assignment) if gid in grades}
+
+
+def save_grades(gb, student, assignment, entry):
+    """Record one result in the gradebook, as nbgrader's SaveAutoGrades would (crashes flagged for review)."""
+    gb.update_or_create_student(student)
+    gb.update_or_create_submission(assignment, student)
+    by_id = {t["grade_id"]: t for t in entry["tests"]}
+    for grade in gb.find_submission_notebook(assignment, assignment, student).grades:
+        test = by_id.get(grade.name)
+        grade.auto_score = test["score"] if test else 0.0
+        grade.needs_manual_grade = entry["status"] != "graded"
+    gb.db.commit()

@@ -1,0 +1,206 @@
+"""Starting the learner's kernel: one way, through jupyter_client's documented kernel-provisioner API.
+
+``SandboxKernelManager`` is an ``AsyncKernelManager`` whose kernel spec
+(ipykernel, whatever the notebook names) asks for the ``nnbasics-sandbox``
+provisioner (registered as an entry point in pyproject.toml).
+``SandboxProvisioner`` launches the kernel with ``sandbox.boxed_command`` and
+``sandbox.kernel_env`` in a private directory, and talks to it over Unix
+sockets in that directory (TCP on 127.0.0.1 where there are none).
+
+A kernel can be launched *ahead* (``launch_ahead``): a learner grading five
+notebooks waits mostly for imports (the grader's, about 1 s) and kernel
+start-ups (about 0.5 s each), so ``nnbasics grade`` starts the kernels first,
+and they boot on the other core while the grader imports nbgrader. The
+process that grades the notebook (a forked worker) then *adopts* the kernel:
+its manager is configured with the kernel's directory and process id
+(``adoption_config``), and its provisioner connects to that kernel instead of
+launching a new one. Both cases go through ``start_kernel`` and the same
+provisioner; nothing private of jupyter_client is touched.
+"""
+
+import os
+import shutil
+import sys
+import tempfile
+
+import psutil
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
+from jupyter_client.utils import run_sync
+from traitlets import Integer, Unicode
+from traitlets.config import Config
+
+from . import sandbox
+
+PROVISIONER = "nnbasics-sandbox"  # its entry point name (pyproject.toml)
+CONNECTION_FILE = "kernel.json"
+HISTORY_IN_MEMORY = "--HistoryManager.hist_file=:memory:"  # nbclient's default for ipykernel
+
+
+class SandboxKernelSpecManager(KernelSpecManager):
+    """Every kernel name resolves to ipykernel in the sandbox: a notebook cannot choose its kernel."""
+
+    def get_kernel_spec(self, kernel_name):
+        return KernelSpec(
+            argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            display_name="Python 3 (nnbasics sandbox)",
+            language="python",
+            metadata={"kernel_provisioner": {"provisioner_name": PROVISIONER}},
+        )
+
+
+class SandboxKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel runs boxed in ``kernel_dir``; configure it through traitlets.
+
+    Without ``kernel_dir`` its provisioner makes a private temporary directory
+    when the kernel starts, and removes it when the kernel is cleaned up.
+    """
+
+    kernel_dir = Unicode("", help="the kernel's private working directory (default: a new temporary one)").tag(
+        config=True
+    )
+    memory_mb = Integer(2048, help="memory cap of the kernel, MiB").tag(config=True)
+    cpu_seconds = Integer(125, help="CPU-time cap of the kernel, seconds").tag(config=True)
+    adopt_pid = Integer(0, help="process id of a kernel launched ahead in kernel_dir, to adopt (0: launch)").tag(
+        config=True
+    )
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.kernel_spec_manager = SandboxKernelSpecManager(parent=self)
+        self.kernel_name = "python3"  # ipykernel: nbclient then keeps its history in memory
+
+    def prepare_kernel_dir(self):
+        """Make (if needed) the kernel's directory and point the connection at it; True if it made one."""
+        made = not self.kernel_dir
+        if made:
+            self.kernel_dir = tempfile.mkdtemp(prefix="nnbasics-kernel-")
+        for sub in (".ipython", ".jupyter", ".matplotlib"):
+            os.makedirs(os.path.join(self.kernel_dir, sub), exist_ok=True)
+        self.transport = "ipc" if os.name == "posix" else "tcp"  # Windows has no Unix sockets for zmq
+        self.ip = os.path.join(self.kernel_dir, "ipc") if self.transport == "ipc" else "127.0.0.1"
+        self.connection_file = os.path.join(self.kernel_dir, CONNECTION_FILE)
+        return made
+
+
+class _AdoptedProcess:
+    """The handle a provisioner keeps on a kernel another process launched (so it cannot ``wait()`` on it).
+
+    It offers what ``LocalProvisioner`` uses of a ``Popen``, through psutil; a
+    kernel that exited and is left a zombie counts as dead.
+    """
+
+    def __init__(self, pid):
+        self.pid, self.returncode = pid, None
+        self.stdin = self.stdout = self.stderr = None
+        try:
+            self._process = psutil.Process(pid)
+        except psutil.Error:
+            self._process, self.returncode = None, -9
+
+    def poll(self):
+        if self.returncode is None:
+            try:
+                if self._process.status() == psutil.STATUS_ZOMBIE:
+                    self.returncode = -9
+            except psutil.Error:
+                self.returncode = -9
+        return self.returncode
+
+    def wait(self, timeout=None):
+        if self.returncode is None:
+            try:
+                self._process.wait(timeout)
+            except psutil.TimeoutExpired:
+                raise
+            except psutil.Error:
+                pass
+            self.returncode = -9
+        return self.returncode
+
+    def send_signal(self, signum):
+        if self.poll() is None:
+            try:
+                self._process.send_signal(signum)
+            except psutil.Error:
+                pass
+
+    def kill(self):
+        if self.poll() is None:
+            try:
+                self._process.kill()
+            except psutil.Error:
+                pass
+
+    def terminate(self):
+        if self.poll() is None:
+            try:
+                self._process.terminate()
+            except psutil.Error:
+                pass
+
+
+class SandboxProvisioner(LocalProvisioner):
+    """Launch ipykernel boxed and limited (``sandbox.py``), or adopt one that ``launch_ahead`` launched."""
+
+    made_dir = False
+
+    async def pre_launch(self, **kwargs):
+        km = self.parent
+        self.made_dir = km.prepare_kernel_dir() or self.made_dir
+        kwargs["env"] = sandbox.kernel_env(km.kernel_dir)
+        kwargs["cwd"] = km.kernel_dir  # never the notebook's folder (nbgrader passes autograded/<student>/...)
+        if km.adopt_pid:
+            # the kernel already runs: take its ports and key from its connection file, launch nothing
+            km.load_connection_file(km.connection_file)
+            self.connection_info = km.get_connection_info()
+            kwargs.pop("extra_arguments", None)
+            return {**kwargs, "cmd": []}
+        kwargs = await super().pre_launch(**kwargs)
+        kwargs["cmd"] = sandbox.boxed_command(kwargs["cmd"], km.kernel_dir, km.memory_mb, km.cpu_seconds)
+        return kwargs
+
+    async def launch_kernel(self, cmd, **kwargs):
+        km = self.parent
+        if not km.adopt_pid:
+            return await super().launch_kernel(cmd, **kwargs)
+        self.process = _AdoptedProcess(km.adopt_pid)
+        self.pid = self.pgid = km.adopt_pid  # launched in a new session: it leads its own process group
+        self.cwd = km.kernel_dir
+        return self.connection_info
+
+    async def cleanup(self, restart=False):
+        await super().cleanup(restart=restart)
+        if self.made_dir and not restart:
+            shutil.rmtree(self.parent.kernel_dir, ignore_errors=True)
+
+
+def launch_ahead(config):
+    """Launch a boxed kernel now, without waiting for it to be ready; returns its (started) manager.
+
+    Another process adopts it with ``adoption_config(config, km.kernel_dir,
+    km.provisioner.pid)``; call ``discard(km)`` in this one when that is done.
+    """
+    km = SandboxKernelManager(config=config)
+    run_sync(km.start_kernel)(extra_arguments=[HISTORY_IN_MEMORY])
+    return km
+
+
+def adoption_config(config, kernel_dir, pid):
+    """``config`` plus what makes a ``SandboxKernelManager`` adopt the kernel launched ahead in ``kernel_dir``."""
+    adopted = Config(config)
+    adopted.SandboxKernelManager.kernel_dir = kernel_dir
+    adopted.SandboxKernelManager.adopt_pid = pid
+    return adopted
+
+
+def shut_down(km):
+    """Stop a kernel now if it still runs, and release what its manager holds (its directory too)."""
+    if km.has_kernel:
+        run_sync(km.shutdown_kernel)(now=True)
+
+
+def discard(km):
+    """The launching side's end of a kernel launched ahead: kill it if it still runs, reap it, clean up."""
+    shut_down(km)
