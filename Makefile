@@ -32,6 +32,7 @@ site: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 test: $(STAMP) system-deps lint
 	$(BIN)/python -m pytest -n 2

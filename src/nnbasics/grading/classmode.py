@@ -20,6 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from ..assignments import ASSIGNMENTS
+from .inputs import read_submission
 from .limits import Limits
 
 FIELDS = ("student", "assignment", "score", "max_score", "status")
@@ -61,11 +62,8 @@ def _crashed(path, assignment, why):
 def _load_task(task):
     """The arguments of ``grade_task`` for a task: its file's bytes are read only now."""
     _, path, assignment, limits = task
-    try:
-        data = Path(path).read_bytes()
-    except OSError as e:
-        data = f"{path} cannot be read ({e.strerror or e})"
-    return data, str(path), assignment, limits
+    student_folder = Path(path).parent.parent  # submitted/<student>/<assignment>/<notebook>.ipynb
+    return read_submission(path, within=student_folder), str(path), assignment, limits
 
 
 def run_local(tasks, jobs, on_result):
@@ -123,7 +121,9 @@ def run_dask(tasks, address, on_result, window=None):
 
             def send(task):
                 student, assignment = task[0]
-                future = client.submit(grade_task, *_load_task(task), key=f"grade-{student}-{assignment}-{uuid.uuid4().hex}")
+                future = client.submit(
+                    grade_task, *_load_task(task), key=f"grade-{student}-{assignment}-{uuid.uuid4().hex}"
+                )
                 running[future] = task
                 pending.add(future)
 

@@ -71,7 +71,8 @@ def grade_command(args):
     if args.html and Path(args.html).exists() and not Path(args.html).is_dir():
         return _usage(f"--html needs a folder, and {args.html} is a file")
 
-    from .grade import expand, grade_all
+    from .grade import grade_all
+    from .inputs import expand
     from .limits import Limits
     from .sandbox import isolation
 

@@ -22,6 +22,7 @@ from ..assignments import ASSIGNMENTS
 # it at once fail with "AST constructor recursion depth mismatch". Dask workers may run tasks in threads.
 AST_LOCK = threading.Lock()
 
+
 def source_root():
     """The folder holding ``<id>/<id>.ipynb`` source notebooks (packaged, else the checkout's)."""
     here = Path(__file__).resolve().parent

@@ -25,12 +25,11 @@ import nbformat
 
 from ..assignments import ASSIGNMENTS
 from . import kernel
+from .inputs import MAX_NOTEBOOK_BYTES
 from .limits import Limits, as_config
 
 # nbgrader (in pipeline, steps, gradebook, feedback) takes about a second to import: those modules are
 # imported inside the functions, so that `grade_all` launches the kernels first and they boot meanwhile.
-
-MAX_NOTEBOOK_BYTES = 64 << 20
 
 # nbgrader's own gradebook code trips this SQLAlchemy warning on every submission (harmless, known upstream)
 warnings.filterwarnings("ignore", message="Object of type <Submitted")
@@ -40,33 +39,7 @@ class Invalid(Exception):
     """The input is not a gradable notebook of this course; the message says why in one sentence."""
 
 
-# -- reading the learner's files ---------------------------------------------------
-
-
-def expand(paths):
-    """Turn the command-line paths into ``(path, bytes or error message)`` pairs, in order."""
-    items = []
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            found = sorted(q for q in p.iterdir() if q.suffix == ".ipynb" and q.is_file())
-            if not found:
-                items.append((str(p), f"{p} is a folder with no notebooks in it"))
-            items.extend(_read(q) for q in found)
-        else:
-            items.append(_read(p))
-    return items
-
-
-def _read(p):
-    try:
-        return str(p), p.read_bytes()
-    except FileNotFoundError:
-        return str(p), f"{p} does not exist"
-    except PermissionError:
-        return str(p), f"{p} cannot be read (permission denied)"
-    except OSError as e:
-        return str(p), f"{p} cannot be read ({e.strerror or e})"
+# -- parsing the learner's file ---------------------------------------------------
 
 
 def read_notebook(data, name="the notebook"):

@@ -21,8 +21,12 @@ Autograde (``AUTOGRADE``):
 2. ``SealTests``             ours: test cells become probes; expectations stay in this process
 3. ``ProbeExecute``          in place of nbgrader's ``Execute``: the notebook runs in the sandboxed kernel
 4. ``JudgeTests``            ours: the verdict, taken here from the probes' data
-5. ``IgnorePattern``, ``ClearMetadataPreprocessor``, ``LimitOutput``, ``SaveAutoGrades`` (scores the
-   verdicts into the gradebook), ``AssignLatePenalties``, ``CheckCellMetadata``: nbgrader, unchanged
+5. ``IgnorePattern``        nbgrader
+6. ``ClearMetadataPreprocessor``  nbgrader (nbconvert's; off unless configured)
+7. ``LimitOutput``           nbgrader
+8. ``SaveAutoGrades``        nbgrader: scores the verdicts into the gradebook
+9. ``AssignLatePenalties``   nbgrader
+10. ``CheckCellMetadata``    nbgrader
 
 ``sanitize`` and ``autograde`` below run these lists on one notebook, with
 the kernel handed to the execute step explicitly; their configuration comes

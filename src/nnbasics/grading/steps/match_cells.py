@@ -22,13 +22,15 @@ class MatchCells(NbGraderPreprocessor):
         seen = set()
         for cell in nb.cells:
             gid = nbgrader_meta(cell).get("grade_id")
-            if gid in seen or not isinstance(gid, str):
+            if not isinstance(gid, str):
+                cell.metadata.pop("nbgrader", None)  # metadata without a usable id: an ordinary cell
+            elif gid in seen:
                 # keep the first copy (nbgrader's DeduplicateIds would keep the last, and leave an empty
                 # metadata dict that its OverwriteCells then trips over); a copy is an ordinary cell
-                if gid in seen:
-                    notes[gid] = f"The notebook had two cells with id {gid}; the first was graded."
+                notes[gid] = f"The notebook had two cells with id {gid}; the first was graded."
                 cell.metadata.pop("nbgrader", None)
-            seen.add(gid)
+            else:
+                seen.add(gid)
         bare = [c for c in nb.cells if c.cell_type == "code" and not nbgrader_meta(c)]
         if not bare:
             return nb, resources

@@ -89,6 +89,7 @@ class ProbeExecute(Execute):
             if self._output_bytes > self.max_output_bytes:
                 if self._limit is None:
                     self._limit = f"the notebook printed more than {self.max_output_bytes // 1024} KiB of output"
-                    self._kill = asyncio.ensure_future(self.km.shutdown_kernel(now=True))
+                    # kill through the provisioner: a shutdown here would race the cleanup's own shutdown
+                    self._kill = asyncio.ensure_future(self.km.provisioner.kill())
                 return None
         return super().output(outs, msg, display_id, cell_index)

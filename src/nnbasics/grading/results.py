@@ -1,0 +1,64 @@
+"""The class's results journal: every graded submission, as data, in a file that survives interruption.
+
+``grade-class`` appends one JSON line per graded submission to
+``<course root>/.nnbasics/results.jsonl`` (the course root is SUBMITTED_DIR's
+parent) and flushes it to disk before it touches the CSV or the gradebook, so
+an interrupted run loses at most the line being written, which ``load``
+ignores. The latest line of a (student, assignment) wins. ``nnbasics report``
+reads it to build the item-analysis report without grading anything again.
+
+A record::
+
+    {"student_id": "ada", "assignment": "01_neuron",
+     "notebook_sha256": "<hex of the submitted file's bytes>",
+     "graded_at": "2026-12-01T09:57:07Z",
+     "fingerprint": "<hex of the grading material: hidden tests, checks, version>",
+     "entry": {...},          # the notebook entry of `nnbasics grade --json`, tests included
+     "answers": {"sigmoid": "def sigmoid(z): ...", ...}}   # the submitted answer cells, by grade_id
+"""
+
+import json
+import os
+from pathlib import Path
+
+FIELDS = ("student_id", "assignment", "notebook_sha256", "graded_at", "fingerprint", "entry", "answers")
+
+
+def journal_path(course_root):
+    """Where the journal of the course at ``course_root`` lives."""
+    return Path(course_root) / ".nnbasics" / "results.jsonl"
+
+
+def append(course_root, record):
+    """Append ``record`` (a dict with ``FIELDS``) to the journal and make it durable before returning."""
+    missing = [k for k in FIELDS if k not in record]
+    if missing:
+        raise ValueError(f"a results record needs {', '.join(missing)}")
+    path = journal_path(course_root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(record, ensure_ascii=True, sort_keys=True) + "\n"
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(line)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def load(course_root):
+    """``{(student_id, assignment): record}``: the latest record of each submission (empty if none).
+
+    A line that is not a complete JSON record (a write cut short by an
+    interrupt) is skipped.
+    """
+    latest = {}
+    try:
+        with open(journal_path(course_root), encoding="utf-8") as f:
+            for line in f:
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if isinstance(record, dict) and all(k in record for k in FIELDS):
+                    latest[record["student_id"], record["assignment"]] = record
+    except FileNotFoundError:
+        pass
+    return latest

@@ -1,0 +1,43 @@
+"""The learner's kernel: started through the sandbox provisioner, or launched ahead and adopted."""
+
+import os
+
+import nbformat
+import psutil
+from nbclient import NotebookClient
+
+from nnbasics.grading import kernel
+from nnbasics.grading.limits import Limits, as_config
+
+
+def execute(km, source):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    NotebookClient(nb, km=km).execute(cleanup_kc=True)  # close its channels (and stop the kernel)
+    return nb.cells[0].outputs[0]["text"].strip()
+
+
+def test_a_kernel_started_by_its_manager_runs_boxed_in_its_own_directory():
+    km = kernel.SandboxKernelManager(config=as_config(Limits()))
+    try:
+        assert execute(km, "import os; print(os.getcwd())") == km.kernel_dir
+        assert isinstance(km.provisioner, kernel.SandboxProvisioner)
+        folder = km.kernel_dir
+    finally:
+        kernel.shut_down(km)
+    assert not os.path.exists(folder)  # a directory the provisioner made is removed with the kernel
+
+
+def test_a_kernel_launched_ahead_is_adopted_and_ends_with_its_launcher():
+    config = as_config(Limits())
+    ahead = kernel.launch_ahead(config)
+    pid, folder = ahead.provisioner.pid, ahead.kernel_dir
+    adopted = kernel.SandboxKernelManager(config=kernel.adoption_config(config, folder, pid))
+    try:
+        # the adopting manager launches nothing: the kernel it talks to is the one launched ahead
+        assert execute(adopted, "import os; print(os.getcwd())") == folder
+        assert adopted.provisioner.pid == pid and psutil.pid_exists(pid)
+    finally:
+        kernel.shut_down(adopted)
+        kernel.discard(ahead)
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert not os.path.exists(folder)
