@@ -76,5 +76,5 @@ def test_a_flagged_test_fails_whatever_its_result():
     resources = {}
     state(resources).sealed["test_double"] = sealed()
     state(resources).flagged.add("test_double")
-    nb, resources = JudgeTests()(notebook([record(np.array([2.0, 4.0]))]), copy.copy(resources))
+    _, resources = JudgeTests()(notebook([record(np.array([2.0, 4.0]))]), copy.copy(resources))
     assert "reference implementation" in state(resources).verdicts["test_double"]
