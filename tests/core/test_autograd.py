@@ -195,7 +195,8 @@ def test_draw_returns_well_formed_svg_with_one_box_per_node():
     ops = [g.find(f"{SVG}text").text for g in circles]
     assert sorted(ops) == ["*", "+", "tanh"]
     texts = [" ".join(t.text for t in g.iter(f"{SVG}text")) for g in boxes]
-    assert "b<&> data 1 grad 1" in texts and any(t.startswith("out data") for t in texts)
+    # d out/d b = 1 - tanh²(n) (closed form), and the output's own gradient is 1
+    assert f"b<&> data 1 grad {1 - math.tanh(-5.0) ** 2:.4g}" in texts
     assert f"out data {out.data:.4g} grad 1" in texts
     assert "width=" not in draw(out).split(">")[0]  # natural size without width
 
