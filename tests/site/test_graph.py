@@ -128,7 +128,7 @@ def _page_example():
 
 
 def test_the_page_example_is_drawn_apart_with_values_and_gradients():
-    L, x, y = _page_example()
+    L, _, _ = _page_example()
     svg = draw(L)
     nodes, _ = assert_drawn_apart(svg, _graph_edges(L))
     assert len(nodes) == len(L.topo_order()) + 3  # 5 values and 3 operations
@@ -209,8 +209,10 @@ def test_the_crossing_check_catches_an_edge_through_a_node():
     tx, ty = (times[0] + times[2]) / 2, (times[1] + times[3]) / 2
     start, end = (x[2], (x[1] + x[3]) / 2), (plus[0], (plus[1] + plus[3]) / 2)
     through = f"M{start[0]:.2f},{start[1]:.2f}C{tx:.2f},{ty:.2f} {tx:.2f},{ty:.2f} {end[0]:.2f},{end[1]:.2f}"
-    direct = re.findall(r'<g id="edge\d+" class="edge">\s*<path fill="none" stroke="currentColor" d="([^"]+)"', svg)
-    broken = svg.replace(direct[1], through)  # the second edge of the layout is x -> +
+    paths = re.findall(r'<g id="edge\d+" class="edge">\s*<path fill="none" stroke="currentColor" d="([^"]+)"', svg)
+    ix, iplus = (next(i for i, n in enumerate(nodes) if n["box"] == box) for box in (x, plus))
+    k = next(k for k, e in enumerate(edges) if _endpoints(e, nodes) == (ix, iplus))
+    broken = svg.replace(paths[k], through)
     assert broken != svg
     with pytest.raises(AssertionError, match="crosses"):
         assert_drawn_apart(broken, _graph_edges(L))

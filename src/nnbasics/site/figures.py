@@ -21,6 +21,7 @@ No pyplot: a ``matplotlib.figure.Figure`` with an SVG canvas has no global
 state and imports faster. In a Jupyter kernel ``show`` displays the SVG.
 """
 
+import functools
 import html
 import io
 import re
@@ -39,28 +40,11 @@ WIDTH = 5.8  # inches: 417.6 SVG units
 MIN_FONT = 11  # points (= SVG units)
 
 
-def figure(ncols=1, nrows=1, width=WIDTH, height=3.4, **subplot_kw):
-    """A figure with a grid of axes in the site's style.
-
-    Parameters
-    ----------
-    ncols, nrows : int
-    width, height : float
-        Size in inches (the SVG scales to the page width; keep ``width`` at
-        ``WIDTH`` so that text keeps its size on a phone).
-    **subplot_kw
-        Passed to ``Figure.subplots`` (e.g. ``sharey=True``).
-
-    Returns
-    -------
-    fig : matplotlib.figure.Figure
-    axes : Axes or ndarray of Axes, shape (nrows, ncols) squeezed
-    """
+def _style():
+    """The site's matplotlib style (rcParams)."""
     import matplotlib as mpl
-    from matplotlib.backends.backend_svg import FigureCanvasSVG
-    from matplotlib.figure import Figure
 
-    style = {
+    return {
         "svg.fonttype": "none",  # real <text>: smaller, selectable, and coloured by the page
         "font.size": MIN_FONT,
         "axes.titlesize": MIN_FONT + 0.5,
@@ -89,6 +73,43 @@ def figure(ncols=1, nrows=1, width=WIDTH, height=3.4, **subplot_kw):
         "axes.spines.right": False,
         "lines.linewidth": 2.0,
     }
+
+
+def _styled(function):
+    """Run a figure function in the site's style, so that legends and labels made in it get the style too."""
+
+    @functools.wraps(function)
+    def styled(*args, **kwargs):
+        import matplotlib as mpl
+
+        with mpl.rc_context(_style()):
+            return function(*args, **kwargs)
+
+    return styled
+
+
+def figure(ncols=1, nrows=1, width=WIDTH, height=3.4, **subplot_kw):
+    """A figure with a grid of axes in the site's style.
+
+    Parameters
+    ----------
+    ncols, nrows : int
+    width, height : float
+        Size in inches (the SVG scales to the page width; keep ``width`` at
+        ``WIDTH`` so that text keeps its size on a phone).
+    **subplot_kw
+        Passed to ``Figure.subplots`` (e.g. ``sharey=True``).
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    axes : Axes or ndarray of Axes, shape (nrows, ncols) squeezed
+    """
+    import matplotlib as mpl
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
+
+    style = _style()
     with mpl.rc_context(style):
         fig = Figure(figsize=(width, height), layout="constrained")
         FigureCanvasSVG(fig)
@@ -190,6 +211,7 @@ def show(obj, name=None, alt=None):
 # -- the neuron -------------------------------------------------------------------
 
 
+@_styled
 def activations(zs, curves):
     """Activation functions (left) and their derivatives (right).
 
@@ -218,6 +240,7 @@ def activations(zs, curves):
     return _named(fig, "activations", alt)
 
 
+@_styled
 def decision_boundaries(grid, settings, outputs):
     """Sigmoid neurons of two inputs: output as colour, the boundary ``z = 0`` and the weight vector.
 
@@ -270,6 +293,7 @@ def decision_boundaries(grid, settings, outputs):
 # -- the learning rate ---------------------------------------------------------
 
 
+@_styled
 def loss_curves(rates, losses, lr_max):
     """Loss against step for several learning rates, on a log scale.
 
@@ -298,6 +322,7 @@ def loss_curves(rates, losses, lr_max):
     return _named(fig, "loss-curves", alt)
 
 
+@_styled
 def steps_v(lam, lrs, steps):
     """Steps to converge against the learning rate: the "V", with its lowest point marked.
 
@@ -330,6 +355,7 @@ def steps_v(lam, lrs, steps):
     return _named(fig, "steps-v", alt)
 
 
+@_styled
 def schedules(epochs, curves):
     """Learning-rate schedules against the epoch.
 
@@ -356,6 +382,7 @@ def schedules(epochs, curves):
     return _named(fig, "schedules", alt)
 
 
+@_styled
 def lr_range_test(lrs, losses, best):
     """A learning-rate range test: the loss of a short run whose learning rate grows each step.
 
@@ -389,6 +416,7 @@ def lr_range_test(lrs, losses, best):
 # -- initialization ------------------------------------------------------------
 
 
+@_styled
 def activation_stds(stds, layers):
     """Standard deviation of each hidden layer's activations, one panel per activation, log scale.
 
@@ -431,6 +459,7 @@ def activation_stds(stds, layers):
 # -- loss ------------------------------------------------------------------------
 
 
+@_styled
 def ce_vs_mse(m, losses, pushes):
     """Two losses of the margin and their gradients (as the push towards the right answer).
 
@@ -461,6 +490,7 @@ def ce_vs_mse(m, losses, pushes):
     return _named(fig, "ce-vs-mse", alt)
 
 
+@_styled
 def loss_landscapes(grid, landscapes, levels=12):
     """Filled contours of losses over a plane of weight vectors, with equally spaced levels.
 
@@ -477,14 +507,15 @@ def loss_landscapes(grid, landscapes, levels=12):
     -------
     matplotlib.figure.Figure
     """
-    fig, axes = figure(ncols=len(landscapes), height=3.5, sharey=True)
+    fig, axes = figure(ncols=len(landscapes), height=4.0, sharey=True)
     described = []
     for ax, (name, L) in zip(axes, landscapes.items()):
         L2 = L.reshape(len(grid), len(grid))
         c = ax.contourf(grid, grid, L2, levels=np.linspace(L.min(), L.max(), levels + 1), cmap="viridis")
         i, j = np.unravel_index(np.argmin(L2), L2.shape)
         ax.plot(grid[j], grid[i], marker="*", ms=13, color=PALETTE[1], mec=INK, mew=0.8)
-        ax.set(title=name, xlabel="w₁", aspect="equal")
+        ax.set(title=name, xlabel="w₁")
+        ax.set_box_aspect(1)  # square panels of a square grid: equal scales, and constrained layout keeps the title in
         fig.colorbar(c, ax=ax, location="bottom", shrink=0.9, format="%.2g", ticks=np.linspace(L.min(), L.max(), 3))
         described.append(f"{name} from {_g(L.min())} at w = ({_g(grid[j])}, {_g(grid[i])}) to {_g(L.max())}")
     axes[0].set_ylabel("w₂")
@@ -498,6 +529,7 @@ def loss_landscapes(grid, landscapes, levels=12):
 # -- the chain rule ----------------------------------------------------------------
 
 
+@_styled
 def grad_norms(histories):
     """Per-layer gradient norms at the first step (left) and the training loss (right) of several runs.
 

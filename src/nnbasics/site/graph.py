@@ -97,7 +97,9 @@ def _theme(svg):
     """Graphviz's SVG made inline-ready: no prolog or comments, colours from the page, and it scales."""
     svg = svg[svg.index("<svg") :]
     svg = re.sub(r"<!--.*?-->\s*", "", svg, flags=re.S)
-    svg = re.sub(r"<title>.*?</title>\s*", "", svg, flags=re.S)  # dot's node ids would be read out and shown as tooltips
+    svg = re.sub(
+        r"<title>.*?</title>\s*", "", svg, flags=re.S
+    )  # dot's node ids would be read out and shown as tooltips
     svg = svg.replace('"black"', '"currentColor"')
     svg = re.sub(r'<polygon fill="(?:white|transparent)" stroke="(?:none|transparent)"[^>]*/>\s*', "", svg, count=1)
     return re.sub(r'<svg width="[^"]*" height="[^"]*"', "<svg", svg, count=1)
