@@ -3,7 +3,7 @@
 What is checked here without a browser: no text leaves the figure (a clipped
 title), no text is smaller than the size that keeps 9 px on a phone, every
 line colour has 3:1 contrast on both themes' backgrounds (WCAG formula,
-written out here), each figure's named defect is gone, and each text
+written out in ``testkit.wcag``), each figure's named defect is gone, and each text
 alternative carries the figure's key numbers, computed here independently.
 The rendered sizes in Chromium are measured by ``test_legibility.py``.
 """
@@ -16,22 +16,10 @@ import pytest
 
 import nnbasics as nn
 from nnbasics.site import figures
+from testkit.wcag import contrast
 
 LIGHT_BG, SLATE_BG = "#ffffff", "#1e2129"  # Material's default and slate backgrounds (measured in test_legibility)
 PHONE_ARTICLE, DESKTOP_ARTICLE = 358, 688  # article widths in px at 390 and 1280 px (measured in test_legibility)
-
-
-def relative_luminance(colour):
-    """WCAG 2.1 relative luminance of an sRGB colour ``#rrggbb``."""
-    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def contrast(a, b):
-    """WCAG 2.1 contrast ratio of two colours, from 1 to 21."""
-    hi, lo = sorted([relative_luminance(a), relative_luminance(b)], reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
 
 
 def test_contrast_formula_matches_known_values():
