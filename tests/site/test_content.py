@@ -99,7 +99,7 @@ def test_the_quiz_parser_sees_a_bad_quiz():
 def _shown_code(page):
     """The source lines of the page's code blocks that the site shows (``source="above"``, or plain fences)."""
     lines = []
-    for indent, info, body in re.findall(r"^( *)```(\w*)([^\n]*\n.*?)\n\1```$", _source(page), re.S | re.M):
+    for indent, _language, body in re.findall(r"^( *)```(\w*)([^\n]*\n.*?)\n\1```$", _source(page), re.S | re.M):
         head, _, code = body.partition("\n")
         if 'exec="on"' in head and 'source="above"' not in head:
             continue  # generated prose: its code is not shown

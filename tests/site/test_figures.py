@@ -13,10 +13,10 @@ import re
 import matplotlib
 import numpy as np
 import pytest
+from testkit.wcag import contrast
 
 import nnbasics as nn
 from nnbasics.site import figures
-from testkit.wcag import contrast
 
 LIGHT_BG, SLATE_BG = "#ffffff", "#1e2129"  # Material's default and slate backgrounds (measured in test_legibility)
 PHONE_ARTICLE, DESKTOP_ARTICLE = 358, 688  # article widths in px at 390 and 1280 px (measured in test_legibility)

@@ -8,9 +8,9 @@ the page background Chromium computes in each theme.
 """
 
 import pytest
+from testkit.wcag import contrast, over
 
 from nnbasics.assignments import ASSIGNMENTS, page_path
-from testkit.wcag import contrast, over
 
 pytestmark = pytest.mark.browser
 
