@@ -184,7 +184,7 @@ def test_learning_rate_page_noisy_runs_show_what_decay_is_for(built_site):
     assert runs["fixed 0.1"][0] < runs["fixed 0.01"][0]
     prose = _prose(built_site, "learning-rate")
     assert "Schedules start larger and shrink it" not in prose
-    assert "no schedule beats a fixed \\(\\eta\\) chosen well" in prose and "Warm-up" in prose
+    assert "A decay schedule is not a way past \\(2/\\lambda_{\\max}\\)" in prose and "Warm-up" in prose
 
 
 def test_learning_rate_page_reads_the_loss_curves_with_their_numbers(built_site):

@@ -208,6 +208,15 @@ def show(obj, name=None, alt=None):
         caller(svg)
 
 
+def _side_by_side(x, left_curves, right_curves, height):
+    """Two panels sharing the x axis, one line per name in each (the same names, colours and dashes on both)."""
+    fig, (left, right) = figure(ncols=2, height=height, sharex=True)
+    for name, y in left_curves.items():
+        left.plot(x, y, label=name)
+        right.plot(x, right_curves[name], label=name)
+    return fig, (left, right)
+
+
 # -- the neuron -------------------------------------------------------------------
 
 
@@ -225,10 +234,9 @@ def activations(zs, curves):
     -------
     matplotlib.figure.Figure
     """
-    fig, (left, right) = figure(ncols=2, height=3.0, sharex=True)
-    for name, (value, slope) in curves.items():
-        left.plot(zs, value, label=name)
-        right.plot(zs, slope, label=name)
+    fig, (left, right) = _side_by_side(
+        zs, {n: v for n, (v, _) in curves.items()}, {n: d for n, (_, d) in curves.items()}, height=3.0
+    )
     left.set(title="activation φ(z)", xlabel="z", ylim=(-1.2, 2.2))
     right.set(title="derivative φ′(z)", xlabel="z", ylim=(-0.1, 1.2))
     left.legend(loc="upper left")
@@ -473,10 +481,7 @@ def ce_vs_mse(m, losses, pushes):
     -------
     matplotlib.figure.Figure
     """
-    fig, (left, right) = figure(ncols=2, height=3.2, sharex=True)
-    for name in losses:
-        left.plot(m, losses[name], label=name)
-        right.plot(m, pushes[name], label=name)
+    fig, (left, right) = _side_by_side(m, losses, pushes, height=3.2)
     left.set(title="loss", xlabel="margin m", ylim=(-0.2, 5))
     right.set(title="push, −∂loss/∂m", xlabel="margin m")
     fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncols=2)
