@@ -15,18 +15,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-# Debian packages: chromium (browser tests) and bubblewrap (the grader's sandbox).
+# Debian packages: chromium (browser tests), bubblewrap (the grader's sandbox) and graphviz (dot, for nnbasics.draw).
 system-deps:
-	@if command -v apt-get >/dev/null && { [ ! -x /usr/bin/chromium ] || ! command -v bwrap >/dev/null; }; then \
-		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium bubblewrap >/dev/null; \
+	@if command -v apt-get >/dev/null && { [ ! -x /usr/bin/chromium ] || ! command -v bwrap >/dev/null || ! command -v dot >/dev/null; }; then \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium bubblewrap graphviz >/dev/null; \
 	fi
 
 # The course site at http://127.0.0.1:8000/; --dirty: after the first build, an edited page alone is rebuilt.
-serve: $(STAMP)
+serve: $(STAMP) system-deps
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dirty --dev-addr 127.0.0.1:8000
 
 # The static site in site/, as deployed: strict, so a broken link or a failing code block stops it.
-site: $(STAMP)
+site: $(STAMP) system-deps
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 lint: $(STAMP)

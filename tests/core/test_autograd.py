@@ -188,12 +188,16 @@ def test_draw_returns_well_formed_svg_with_one_box_per_node():
     assert root.tag == f"{SVG}svg" and root.get("width") == "480"
     nodes = out.topo_order()
     assert len(nodes) == 6  # x, w, b, x*w, n, out
-    assert len(root.findall(f"{SVG}rect")) == len(nodes)
-    ops = [el.text for el in root.findall(f"{SVG}circle/../{SVG}text") if el.text in ("*", "+", "tanh")]
+    groups = [g for g in root.iter(f"{SVG}g") if g.get("class") == "node"]
+    boxes = [g for g in groups if g.find(f"{SVG}path") is not None]  # values: rounded boxes
+    circles = [g for g in groups if g.find(f"{SVG}ellipse") is not None]  # operations
+    assert len(boxes) == len(nodes) and len(circles) == 3
+    ops = [g.find(f"{SVG}text").text for g in circles]
     assert sorted(ops) == ["*", "+", "tanh"]
-    texts = " ".join(el.text or "" for el in root.iter(f"{SVG}text"))
-    assert "b<&> | data 1" in texts and "out | data" in texts
-    assert f"grad {out.grad:.4g}" in texts and "grad 1" in texts
+    texts = [" ".join(t.text for t in g.iter(f"{SVG}text")) for g in boxes]
+    # d out/d b = 1 - tanh²(n) (closed form), and the output's own gradient is 1
+    assert f"b<&> data 1 grad {1 - math.tanh(-5.0) ** 2:.4g}" in texts
+    assert f"out data {out.data:.4g} grad 1" in texts
     assert "width=" not in draw(out).split(">")[0]  # natural size without width
 
 

@@ -56,12 +56,12 @@ def test_page_loads_offline_with_math_and_figures(open_page, path):
 
 def test_chain_rule_page_shows_the_autograd_graph(open_page):
     page, _ = open_page("chain-rule/")
-    graph = page.locator("article .nn-graph svg[aria-label='computational graph']")
+    graph = page.locator("article .nn-graph svg[aria-label^='Computational graph of L']")
     assert graph.count() == 1
     box = graph.bounding_box()
     assert box["width"] > 200 and box["height"] > 50
     # the drawing carries the forward values and gradients the code computed (x has grad (1 - tanh²v)(y + 1))
-    assert "grad 0.2983" in graph.evaluate("(e) => e.textContent")
+    assert "grad 0.4575" in graph.evaluate("(e) => e.textContent")
 
 
 def test_search_finds_xavier(open_page):

@@ -96,6 +96,9 @@ def test_to_svg_follows_the_theme_and_scales():
     ids = re.findall(r' id="([^"]+)"', svg)
     assert ids and all(i.startswith("demo-") for i in ids)
     assert "<text" in svg  # real text, so it takes the page's colour
+    # a text alternative with quotes and markup is escaped into the attribute
+    tricky = plots.to_svg(_small_figure(), "demo", alt='5 < 6 & "quoted"')
+    assert 'aria-label="5 &lt; 6 &amp; &quot;quoted&quot;"' in tricky
 
 
 def test_to_svg_is_deterministic():
@@ -106,10 +109,13 @@ def test_show_prints_through_the_callers_print():
     captured = []
     namespace = {"print": captured.append, "plots": plots, "fig": _small_figure()}
     exec("plots.show(fig, 'shown')", namespace)  # how markdown-exec runs a block: its own print in globals
-    assert len(captured) == 1 and captured[0].startswith('<svg aria-label="shown"')
+    assert len(captured) == 1 and captured[0].startswith('<svg data-figure="shown" aria-label="shown"')
+    namespace["alt"] = "A parabola: y = x² for x from 0 to 4."
+    exec("plots.show(fig, 'named', alt)", namespace)
+    assert captured[1].startswith(f'<svg data-figure="named" aria-label="{namespace["alt"]}"')
     namespace["markup"] = "<svg></svg>"
     exec("plots.show(markup)", namespace)
-    assert captured[1] == "<svg></svg>"
+    assert captured[2] == "<svg></svg>"
 
 
 def _fake_package(tmp_path, files):

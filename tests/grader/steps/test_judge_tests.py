@@ -20,7 +20,11 @@ def record(value, nonce="n0nce", **extra):
     """What a probe displays after calling the learner's ``double`` on the case's input."""
     outcome = {"value": checks.encode(value), "warnings": [], "modules": ["__main__"], **extra}
     outcome["args_digest"] = checks.digest([(np.array([1.0, 2.0]),), {}])
-    return {"output_type": "display_data", "metadata": {}, "data": {checks.MIME: {"nonce": nonce, "results": [outcome]}}}
+    return {
+        "output_type": "display_data",
+        "metadata": {},
+        "data": {checks.MIME: {"nonce": nonce, "results": [outcome]}},
+    }
 
 
 def test_a_right_result_passes_and_a_wrong_one_fails_with_the_hint():
