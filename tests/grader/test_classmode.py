@@ -1,9 +1,12 @@
 """``nnbasics grade-class`` on a small generated class: CSV, gradebook, resume, broken submissions."""
 
 import csv
+import hashlib
 import subprocess
 
 from testkit.notebooks import make_class
+
+from nnbasics.grading import results
 
 
 def read(path):
@@ -37,6 +40,16 @@ def test_class_grades_csv_gradebook_and_resume(tmp_path, run, grader_env):
     assert rows["ben", "01_neuron"]["status"] == "graded" and 0 < float(rows["ben", "01_neuron"]["score"]) < full
     assert rows["cy", "01_neuron"]["status"] == "crashed" and float(rows["cy", "01_neuron"]["score"]) == 0
     assert rows["dee", "01_neuron"]["status"] == "invalid"
+
+    # the journal holds every submission as data: what the report is built from, without regrading
+    journal = results.load(tmp_path)
+    assert set(journal) == set(rows)
+    for (student, assignment), rec in journal.items():
+        path = sub / student / assignment / f"{assignment}.ipynb"
+        assert rec["notebook_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert rec["entry"]["status"] == rows[student, assignment]["status"]
+    assert "def relu" in journal["ben", "01_neuron"]["answers"]["relu"]
+    assert journal["dee", "01_neuron"]["answers"] == {}  # not a notebook: no answers
 
     # stock nbgrader reads the gradebook grade-class wrote
     export = subprocess.run(

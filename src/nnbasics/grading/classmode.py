@@ -20,6 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from ..assignments import ASSIGNMENTS
+from . import results
 from .inputs import read_submission
 from .limits import Limits
 
@@ -204,8 +205,13 @@ def grade_class_command(args):
             if journal.tell() == 0:
                 writer.writeheader()
 
+            paths = {task[0]: task[1] for task in todo}
+            course_root = submitted.resolve().parent
+
             def on_result(key, entry):
                 student, assignment = key
+                data = read_submission(paths[key], within=Path(paths[key]).parent.parent)
+                results.append(course_root, results.record(student, assignment, data, entry))
                 row = {"student": student, "assignment": assignment, "score": entry["score"]}
                 row.update(max_score=entry["max_score"], status=entry["status"])
                 rows[key] = row

@@ -17,8 +17,10 @@ A record::
      "answers": {"sigmoid": "def sigmoid(z): ...", ...}}   # the submitted answer cells, by grade_id
 """
 
+import hashlib
 import json
 import os
+import time
 from pathlib import Path
 
 FIELDS = ("student_id", "assignment", "notebook_sha256", "graded_at", "fingerprint", "entry", "answers")
@@ -62,3 +64,33 @@ def load(course_root):
     except FileNotFoundError:
         pass
     return latest
+
+
+def answers_of(data):
+    """``{grade_id: source}`` of the answer (solution) cells of notebook bytes; ``{}`` if they do not parse."""
+    try:
+        nb = json.loads(data)
+        cells = nb["cells"] if isinstance(nb, dict) and isinstance(nb.get("cells"), list) else []
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return {}
+    answers = {}
+    for cell in cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell, dict) else {}
+        if isinstance(meta, dict) and meta.get("solution") and isinstance(meta.get("grade_id"), str):
+            source = cell.get("source", "")
+            answers.setdefault(meta["grade_id"], "".join(source) if isinstance(source, list) else str(source))
+    return answers
+
+
+def record(student, assignment, data, entry, fingerprint=""):
+    """The journal record of one graded submission (``data``: its bytes, or the reason it was unreadable)."""
+    readable = isinstance(data, bytes)
+    return {
+        "student_id": student,
+        "assignment": assignment,
+        "notebook_sha256": hashlib.sha256(data).hexdigest() if readable else "",
+        "graded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "fingerprint": fingerprint,
+        "entry": entry,
+        "answers": answers_of(data) if readable else {},
+    }
