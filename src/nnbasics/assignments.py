@@ -3,7 +3,7 @@
 The one place that names them: the site's hooks, the grader, the notebooks'
 tests and the test suite all read these. An assignment id is also the name of
 its folder and notebook (``solutions/<id>/<id>.ipynb``,
-``exercises/<id>/<id>.ipynb``); see docs/design.md.
+``exercises/<id>/<id>.ipynb``); see CONTRIBUTING.md.
 """
 
 import functools

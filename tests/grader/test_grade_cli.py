@@ -26,7 +26,7 @@ NOTEBOOK_KEYS = {
 
 
 def check_schema(out):
-    """The JSON object of design.md, exactly: keys and types at every level."""
+    """The JSON object of CONTRIBUTING.md, exactly: keys and types at every level."""
     assert set(out) == {"score", "max_score", "notebooks"}
     assert isinstance(out["score"], float) and isinstance(out["max_score"], float)
     for nb in out["notebooks"]:
