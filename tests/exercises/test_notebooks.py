@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 import nnbasics
-from nnbasics.assignments import PAGES
+from nnbasics.assignments import site_link
 from nnbasics.grading import authoring
 
 # design.md's table: the graded functions of each assignment, with their exact signatures
@@ -138,7 +138,7 @@ def test_quizzes(assignment):
     cells = code_cells(read("solutions", assignment))
     ids = [meta(c).get("grade_id") for c in cells]
     quizzes = [i for i in ids if i and i.startswith("quiz_")]
-    assert len(quizzes) >= 2
+    assert len(quizzes) >= 4, "at least four graded quiz items per notebook"
     for n, quiz in enumerate(quizzes, start=1):
         assert quiz == f"quiz_{n}"
         k = ids.index(quiz)
@@ -148,11 +148,14 @@ def test_quizzes(assignment):
     assert ids[-1].startswith("test_quiz_"), "the quizzes come at the end"
 
 
-def test_intro_links_the_site_and_says_how_to_grade(assignment):
-    intro = read("solutions", assignment).cells[0]
+@pytest.mark.parametrize("folder", ["solutions", "exercises"])
+def test_intro_links_the_site_says_what_it_needs_and_how_to_grade(assignment, folder):
+    intro = read(folder, assignment).cells[0]
     assert intro.cell_type == "markdown"
-    assert f"({'../../docs/'}{PAGES[assignment]})" in intro.source
+    assert f"]({site_link(assignment)})" in intro.source, "the concept page, at the site's public address"
     assert f"nnbasics grade {assignment}.ipynb" in intro.source
+    for needed in ("Python 3.10", "NumPy", "`pip install numpy`", "`conda install numpy`", "Colab"):
+        assert needed in intro.source, f"the first cell says what the notebook needs and how to install it: {needed}"
 
 
 @pytest.mark.parametrize("folder", ["solutions", "exercises"])
@@ -190,7 +193,7 @@ def test_test_cells_only_call_check(assignment):
                     checks += 1
                     keywords = {k.arg: k.value for k in node.keywords}
                     assert "expect" in keywords and isinstance(keywords.get("msg"), ast.Constant | ast.JoinedStr), gid
-                    assert set(keywords) <= {"args", "kwargs", "expect", "rtol", "atol", "msg"}, gid
+                    assert set(keywords) <= {"args", "kwargs", "expect", "rtol", "atol", "msg", "given"}, gid
                     for part in [*node.args[:3], keywords.get("args"), keywords.get("kwargs")]:
                         allowed |= {id(n) for n in ast.walk(part)} if part is not None else set()
         names = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in learner]
