@@ -7,15 +7,18 @@ every test case agreeing with the nnbasics reference implementations.
 """
 
 import ast
+import builtins
+import functools
 import re
 import warnings
 
+import markdown
 import nbformat
 import pytest
 
 import nnbasics
-from nnbasics.assignments import site_link
-from nnbasics.grading import authoring
+from nnbasics.assignments import PAGES, site_link, site_url
+from nnbasics.grading import authoring, checks
 
 # design.md's table: the graded functions of each assignment, with their exact signatures
 DESIGN = {
@@ -158,6 +161,55 @@ def test_intro_links_the_site_says_what_it_needs_and_how_to_grade(assignment, fo
         assert needed in intro.source, f"the first cell says what the notebook needs and how to install it: {needed}"
 
 
+def _site_links(nb):
+    return [m for c in nb.cells if c.cell_type == "markdown" for m in authoring.SITE_LINK.finditer(c.source)]
+
+
+@functools.cache
+def _anchors(page):
+    """The heading ids MkDocs gives ``docs/<page>.md``: Python-Markdown's toc, code blocks left out."""
+    text = (authoring.ROOT / "docs" / f"{page}.md").read_text(encoding="utf-8")
+    text = re.sub(r"^```.*?^```", "", text, flags=re.M | re.S)  # a "# comment" in a code block is no heading
+    md = markdown.Markdown(extensions=["toc", "attr_list"])
+    md.convert(text)
+
+    def ids(tokens):
+        return {t["id"] for t in tokens} | {i for t in tokens for i in ids(t["children"])}
+
+    return ids(md.toc_tokens)
+
+
+@pytest.mark.parametrize("folder", ["solutions", "exercises"])
+def test_links_to_the_site_use_its_public_address_and_lead_somewhere(assignment, folder):
+    nb = read(folder, assignment)
+    links = _site_links(nb)
+    assert len(links) >= 3, "the concept page, the Exercises page, and sections of the concept page"
+    assert not any("../../docs/" in c.source for c in nb.cells), "repository paths are dead in JupyterLab"
+    for link in links:
+        assert link["base"] == site_url(), link[0]
+        assert (authoring.ROOT / "docs" / f"{link['page']}.md").is_file(), link[0]
+        if link["anchor"]:
+            assert link["anchor"][1:] in _anchors(link["page"]), f"{link[0]}: no such heading on the page"
+
+
+@pytest.fixture
+def other_site_url(monkeypatch):
+    monkeypatch.setenv("NNBASICS_SITE_URL", "https://example.org/course")
+    site_url.cache_clear()
+    yield "https://example.org/course/"
+    monkeypatch.undo()
+    site_url.cache_clear()
+
+
+def test_site_links_are_generated_from_site_url(assignment, other_site_url):
+    nb = read("solutions", assignment)
+    assert authoring.sync_notebook(nb), "a new site address changes the links"
+    links = _site_links(nb)
+    assert links and all(link["base"] == other_site_url for link in links)
+    assert f"]({other_site_url}{PAGES[assignment].removesuffix('.md')}/)" in nb.cells[0].source
+    assert not authoring.sync_notebook(nb), "and syncing again changes nothing"
+
+
 @pytest.mark.parametrize("folder", ["solutions", "exercises"])
 def test_committed_without_outputs(assignment, folder):
     for cell in code_cells(read(folder, assignment)):
@@ -201,6 +253,18 @@ def test_test_cells_only_call_check(assignment):
         visible, hidden = cell.source.split(HIDDEN_MARKERS[0])
         assert "check(" in visible and "check(" in hidden, f"{gid}: needs visible and hidden cases"
         assert checks >= 2, f"{gid}: too few cases"
+
+
+def test_test_cells_are_self_contained(assignment):
+    """A test cell reads only what it assigns, the helpers and the learner's names: the grader runs each alone."""
+    known = {"np", "math", "check", "draws", "value_grads", "answer", *checks.TEST_NAMES, *DESIGN[assignment]}
+    for cell in code_cells(read("solutions", assignment)):
+        if not meta(cell).get("grade"):
+            continue
+        names = [n for n in ast.walk(ast.parse(cell.source)) if isinstance(n, ast.Name)]
+        assigned = {n.id for n in names if isinstance(n.ctx, ast.Store)}
+        free = {n.id for n in names if isinstance(n.ctx, ast.Load)} - assigned - known - set(dir(builtins))
+        assert not free, f"{meta(cell)['grade_id']} reads {sorted(free)} from another cell"
 
 
 def test_released_notebooks_hold_no_answers(assignment):

@@ -974,6 +974,26 @@ def all_mutants():
     return [(a, fn, i, m[0]) for a, fns in MUTANTS.items() for fn, ms in fns.items() for i, m in enumerate(ms)]
 
 
+def sample_per_class(assignment):
+    """One mutant of each class of ``assignment``'s bank: ``[(function, index, label)]``.
+
+    For the end-to-end runs (real nbgrader, ``nnbasics grade``), which cost
+    seconds per notebook; the in-process run covers every mutant. Each class
+    takes its mutant from the function sampled least so far, so the sample
+    spreads over the functions.
+    """
+    chosen, used = [], {}
+    for cls in CLASSES:
+        candidates = [
+            (fn, i, m[0]) for fn, ms in MUTANTS[assignment].items() for i, m in enumerate(ms) if mutant_class(m) == cls
+        ]
+        if candidates:
+            pick = min(candidates, key=lambda c: used.get(c[0], 0))  # stable: the first of the least-used functions
+            used[pick[0]] = used.get(pick[0], 0) + 1
+            chosen.append(pick)
+    return chosen
+
+
 def score(verbose=True):
     """Run the whole bank in-process; return ``(caught, total)``.
 
