@@ -1,6 +1,6 @@
 """The exercise notebooks keep the contracts the site, the grader and nbgrader rely on.
 
-Structure (design.md's names and signatures, cell kinds, quizzes), the
+Structure (the contract's names and signatures (CONTRIBUTING.md), cell kinds, quizzes), the
 checks cell equal to checks.py, test cells written only as check(...) cases,
 released notebooks equal to a fresh nbgrader release and free of answers, and
 every test case agreeing with the nnbasics reference implementations.
@@ -20,7 +20,7 @@ import nnbasics
 from nnbasics.assignments import PAGES, site_link, site_url
 from nnbasics.grading import authoring, checks
 
-# design.md's table: the graded functions of each assignment, with their exact signatures
+# the contract's table (CONTRIBUTING.md): the graded functions of each assignment, with their exact signatures
 DESIGN = {
     "01_neuron": {
         "weighted_sum": "x, w, b",
@@ -109,7 +109,7 @@ def test_graded_functions_follow_design(assignment):
     cells = code_cells(read("solutions", assignment))
     ids = [meta(c).get("grade_id") for c in cells]
     graded = [i for i in ids if i and i != "checks" and not i.startswith(("test_", "quiz_"))]
-    assert graded == list(DESIGN[assignment]), "every graded function of design.md, in its order, nothing else"
+    assert graded == list(DESIGN[assignment]), "every graded function of the contract, in its order, nothing else"
     for name, sig in DESIGN[assignment].items():
         k = ids.index(name)
         sol, test = cells[k], cells[k + 1]
@@ -122,7 +122,9 @@ def test_graded_functions_follow_design(assignment):
         assert [d.name for d in defs] == [name], f"the {name} cell defines {name} and nothing else"
         assert ast.get_docstring(defs[0]), f"{name} has a docstring"
         if sig is not None:
-            assert ast.unparse(defs[0].args) == signature(sig), f"{name}'s signature differs from design.md"
+            assert ast.unparse(defs[0].args) == signature(sig), (
+                f"{name}'s signature differs from the contract (CONTRIBUTING.md)"
+            )
             assert "Returns\n    -------" in ast.get_docstring(defs[0], clean=False), f"{name}: NumPy-style docstring"
         assert sol.source.count(SOLUTION_MARKERS[0]) >= 1
         assert HIDDEN_MARKERS[0] in test.source and HIDDEN_MARKERS[1] in test.source
