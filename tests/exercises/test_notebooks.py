@@ -1,23 +1,26 @@
 """The exercise notebooks keep the contracts the site, the grader and nbgrader rely on.
 
-Structure (CONTRIBUTING.md's names and signatures, cell kinds, quizzes), the
+Structure (the contract's names and signatures (CONTRIBUTING.md), cell kinds, quizzes), the
 checks cell equal to checks.py, test cells written only as check(...) cases,
 released notebooks equal to a fresh nbgrader release and free of answers, and
 every test case agreeing with the nnbasics reference implementations.
 """
 
 import ast
+import builtins
+import functools
 import re
 import warnings
 
+import markdown
 import nbformat
 import pytest
 
 import nnbasics
-from nnbasics.assignments import PAGES
-from nnbasics.grading import authoring
+from nnbasics.assignments import PAGES, site_link, site_url
+from nnbasics.grading import authoring, checks
 
-# CONTRIBUTING.md's table: the graded functions of each assignment, with their exact signatures
+# the contract's table (CONTRIBUTING.md): the graded functions of each assignment, with their exact signatures
 DESIGN = {
     "01_neuron": {
         "weighted_sum": "x, w, b",
@@ -106,7 +109,7 @@ def test_graded_functions_follow_design(assignment):
     cells = code_cells(read("solutions", assignment))
     ids = [meta(c).get("grade_id") for c in cells]
     graded = [i for i in ids if i and i != "checks" and not i.startswith(("test_", "quiz_"))]
-    assert graded == list(DESIGN[assignment]), "every graded function of CONTRIBUTING.md, in its order, nothing else"
+    assert graded == list(DESIGN[assignment]), "every graded function of the contract, in its order, nothing else"
     for name, sig in DESIGN[assignment].items():
         k = ids.index(name)
         sol, test = cells[k], cells[k + 1]
@@ -119,7 +122,9 @@ def test_graded_functions_follow_design(assignment):
         assert [d.name for d in defs] == [name], f"the {name} cell defines {name} and nothing else"
         assert ast.get_docstring(defs[0]), f"{name} has a docstring"
         if sig is not None:
-            assert ast.unparse(defs[0].args) == signature(sig), f"{name}'s signature differs from CONTRIBUTING.md"
+            assert ast.unparse(defs[0].args) == signature(sig), (
+                f"{name}'s signature differs from the contract (CONTRIBUTING.md)"
+            )
             assert "Returns\n    -------" in ast.get_docstring(defs[0], clean=False), f"{name}: NumPy-style docstring"
         assert sol.source.count(SOLUTION_MARKERS[0]) >= 1
         assert HIDDEN_MARKERS[0] in test.source and HIDDEN_MARKERS[1] in test.source
@@ -138,7 +143,7 @@ def test_quizzes(assignment):
     cells = code_cells(read("solutions", assignment))
     ids = [meta(c).get("grade_id") for c in cells]
     quizzes = [i for i in ids if i and i.startswith("quiz_")]
-    assert len(quizzes) >= 2
+    assert len(quizzes) >= 4, "at least four graded quiz items per notebook"
     for n, quiz in enumerate(quizzes, start=1):
         assert quiz == f"quiz_{n}"
         k = ids.index(quiz)
@@ -148,11 +153,63 @@ def test_quizzes(assignment):
     assert ids[-1].startswith("test_quiz_"), "the quizzes come at the end"
 
 
-def test_intro_links_the_site_and_says_how_to_grade(assignment):
-    intro = read("solutions", assignment).cells[0]
+@pytest.mark.parametrize("folder", ["solutions", "exercises"])
+def test_intro_links_the_site_says_what_it_needs_and_how_to_grade(assignment, folder):
+    intro = read(folder, assignment).cells[0]
     assert intro.cell_type == "markdown"
-    assert f"({'../../docs/'}{PAGES[assignment]})" in intro.source
+    assert f"]({site_link(assignment)})" in intro.source, "the concept page, at the site's public address"
     assert f"nnbasics grade {assignment}.ipynb" in intro.source
+    for needed in ("Python 3.10", "NumPy", "`pip install numpy`", "`conda install numpy`", "Colab"):
+        assert needed in intro.source, f"the first cell says what the notebook needs and how to install it: {needed}"
+
+
+def _site_links(nb):
+    return [m for c in nb.cells if c.cell_type == "markdown" for m in authoring.SITE_LINK.finditer(c.source)]
+
+
+@functools.cache
+def _anchors(page):
+    """The heading ids MkDocs gives ``docs/<page>.md``: Python-Markdown's toc, code blocks left out."""
+    text = (authoring.ROOT / "docs" / f"{page}.md").read_text(encoding="utf-8")
+    text = re.sub(r"^```.*?^```", "", text, flags=re.M | re.S)  # a "# comment" in a code block is no heading
+    md = markdown.Markdown(extensions=["toc", "attr_list"])
+    md.convert(text)
+
+    def ids(tokens):
+        return {t["id"] for t in tokens} | {i for t in tokens for i in ids(t["children"])}
+
+    return ids(md.toc_tokens)
+
+
+@pytest.mark.parametrize("folder", ["solutions", "exercises"])
+def test_links_to_the_site_use_its_public_address_and_lead_somewhere(assignment, folder):
+    nb = read(folder, assignment)
+    links = _site_links(nb)
+    assert len(links) >= 3, "the concept page, the Exercises page, and sections of the concept page"
+    assert not any("../../docs/" in c.source for c in nb.cells), "repository paths are dead in JupyterLab"
+    for link in links:
+        assert link["base"] == site_url(), link[0]
+        assert (authoring.ROOT / "docs" / f"{link['page']}.md").is_file(), link[0]
+        if link["anchor"]:
+            assert link["anchor"][1:] in _anchors(link["page"]), f"{link[0]}: no such heading on the page"
+
+
+@pytest.fixture
+def other_site_url(monkeypatch):
+    monkeypatch.setenv("NNBASICS_SITE_URL", "https://example.org/course")
+    site_url.cache_clear()
+    yield "https://example.org/course/"
+    monkeypatch.undo()
+    site_url.cache_clear()
+
+
+def test_site_links_are_generated_from_site_url(assignment, other_site_url):
+    nb = read("solutions", assignment)
+    assert authoring.sync_notebook(nb), "a new site address changes the links"
+    links = _site_links(nb)
+    assert links and all(link["base"] == other_site_url for link in links)
+    assert f"]({other_site_url}{PAGES[assignment].removesuffix('.md')}/)" in nb.cells[0].source
+    assert not authoring.sync_notebook(nb), "and syncing again changes nothing"
 
 
 @pytest.mark.parametrize("folder", ["solutions", "exercises"])
@@ -190,7 +247,7 @@ def test_test_cells_only_call_check(assignment):
                     checks += 1
                     keywords = {k.arg: k.value for k in node.keywords}
                     assert "expect" in keywords and isinstance(keywords.get("msg"), ast.Constant | ast.JoinedStr), gid
-                    assert set(keywords) <= {"args", "kwargs", "expect", "rtol", "atol", "msg"}, gid
+                    assert set(keywords) <= {"args", "kwargs", "expect", "rtol", "atol", "msg", "given"}, gid
                     for part in [*node.args[:3], keywords.get("args"), keywords.get("kwargs")]:
                         allowed |= {id(n) for n in ast.walk(part)} if part is not None else set()
         names = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in learner]
@@ -198,6 +255,18 @@ def test_test_cells_only_call_check(assignment):
         visible, hidden = cell.source.split(HIDDEN_MARKERS[0])
         assert "check(" in visible and "check(" in hidden, f"{gid}: needs visible and hidden cases"
         assert checks >= 2, f"{gid}: too few cases"
+
+
+def test_test_cells_are_self_contained(assignment):
+    """A test cell reads only what it assigns, the helpers and the learner's names: the grader runs each alone."""
+    known = {"np", "math", "check", "draws", "value_grads", "answer", *checks.TEST_NAMES, *DESIGN[assignment]}
+    for cell in code_cells(read("solutions", assignment)):
+        if not meta(cell).get("grade"):
+            continue
+        names = [n for n in ast.walk(ast.parse(cell.source)) if isinstance(n, ast.Name)]
+        assigned = {n.id for n in names if isinstance(n.ctx, ast.Store)}
+        free = {n.id for n in names if isinstance(n.ctx, ast.Load)} - assigned - known - set(dir(builtins))
+        assert not free, f"{meta(cell)['grade_id']} reads {sorted(free)} from another cell"
 
 
 def test_released_notebooks_hold_no_answers(assignment):

@@ -1,15 +1,18 @@
-"""Authoring the exercises: keep the notebooks' checks cells equal to checks.py, and release them.
+"""Authoring the exercises: keep the notebooks' checks cells and site links current, and release them.
 
 Run from a checkout after editing ``solutions/`` or ``checks.py``::
 
     python -m nnbasics.grading.authoring
 
 It copies ``checks.py`` into the first code cell (grade_id ``checks``) of every
-``solutions/<id>/<id>.ipynb`` and regenerates ``exercises/`` with the real
+``solutions/<id>/<id>.ipynb``, points every link to a page of the course site
+at the site's address (``site_url`` of mkdocs.yml, via
+``nnbasics.assignments``), and regenerates ``exercises/`` with the real
 ``nbgrader generate_assignment``, run in a temporary copy of the course so no
 gradebook or log is left in the checkout.
 """
 
+import re
 import shutil
 import subprocess
 import sys
@@ -19,7 +22,7 @@ from pathlib import Path
 import nbformat
 
 from .._env import with_scripts_on_path
-from ..assignments import ASSIGNMENTS
+from ..assignments import ASSIGNMENTS, PAGES, site_url
 
 ROOT = Path(__file__).resolve().parents[3]  # the checkout (src/nnbasics/grading/authoring.py)
 CHECKS_HEADER = "# Test helpers: run this cell first and do not edit it (the grader uses its own copy).\n"
@@ -30,20 +33,53 @@ def checks_cell_source():
     return CHECKS_HEADER + (Path(__file__).parent / "checks.py").read_text().rstrip("\n")
 
 
+# the site's pages a notebook links to, by their URL path: the concept pages and the Exercises page
+SITE_PAGES = (*(page.removesuffix(".md") for page in PAGES.values()), "exercises")
+# a Markdown link target on the site, under any address (or the old repo-relative ../../docs/<page>.md)
+SITE_LINK = re.compile(
+    r"\]\((?P<base>https?://[^\s()]+?/|\.\./\.\./docs/)(?P<page>[a-z-]+)(?:/|\.md)(?P<anchor>#[\w-]+)?\)"
+)
+
+
+def site_links(source):
+    """``[(page, anchor)]`` of the links to site pages in a Markdown source, anchors with their ``#``."""
+    return [(m["page"], m["anchor"] or "") for m in SITE_LINK.finditer(source) if m["page"] in SITE_PAGES]
+
+
+def sync_links(source):
+    """``source`` with every link to a site page pointing at ``site_url()`` (its anchor kept)."""
+
+    def point(m):
+        if m["page"] not in SITE_PAGES:
+            return m[0]
+        return f"]({site_url()}{m['page']}/{m['anchor'] or ''})"
+
+    return SITE_LINK.sub(point, source)
+
+
 def notebook_path(root, folder, assignment):
     """``root/folder/<id>/<id>.ipynb``."""
     return Path(root) / folder / assignment / f"{assignment}.ipynb"
 
 
+def sync_notebook(nb):
+    """Make ``nb``'s checks cell equal to checks.py and its site links point at ``site_url()``; True if changed."""
+    before = [c.source for c in nb.cells]
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "checks":
+            cell.source = checks_cell_source()
+        elif cell.cell_type == "markdown":
+            cell.source = sync_links(cell.source)
+    return [c.source for c in nb.cells] != before
+
+
 def sync_checks(root=ROOT):
-    """Rewrite the checks cell of each solutions notebook that differs from checks.py; return the changed paths."""
+    """Sync the checks cell and the site links of each solutions notebook; return the changed paths."""
     changed = []
     for assignment in ASSIGNMENTS:
         path = notebook_path(root, "solutions", assignment)
         nb = nbformat.read(path, as_version=4)
-        cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "checks")
-        if cell.source != checks_cell_source():
-            cell.source = checks_cell_source()
+        if sync_notebook(nb):
             nbformat.write(nb, path)
             changed.append(path)
     return changed
@@ -81,7 +117,7 @@ def release(root=ROOT):
 def main():
     """Sync the checks cells, then release the exercises."""
     for path in sync_checks():
-        print(f"updated the checks cell of {path}")
+        print(f"updated the checks cell or the site links of {path}")
     release()
     print(f"regenerated {ROOT / 'exercises'}")
 

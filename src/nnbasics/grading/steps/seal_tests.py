@@ -32,14 +32,15 @@ def record_cases(source):
     """
     cases = []
 
-    def check(fn, args=None, kwargs=None, *, expect, rtol=1e-7, atol=0.0, msg=""):
-        cases.append(Case(fn, None if args is None else tuple(args), dict(kwargs or {}), expect, rtol, atol, msg))
+    def check(fn, args=None, kwargs=None, *, expect, rtol=1e-7, atol=0.0, msg="", given=None):
+        args = None if args is None else tuple(args)
+        cases.append(Case(fn, args, dict(kwargs or {}), expect, rtol, atol, msg, dict(given or {})))
 
     namespace = {
         "np": np,
         "math": math,
         "check": check,
-        **{name: getattr(checks, name) for name in ("Raises", "Shape", "Sample", "Choice", "Lambda")},
+        **{name: getattr(checks, name) for name in checks.TEST_NAMES},
     }
     with AST_LOCK:
         tree = ast.parse(source)
@@ -56,9 +57,7 @@ def record_cases(source):
 
 def probe_source(cases, nonce):
     """The code that replaces a test cell in the kernel: call, encode, display; judge nothing."""
-    payload = json.dumps(
-        [{"fn": checks.encode(c.fn), "args": checks.encode(c.args), "kwargs": checks.encode(c.kwargs)} for c in cases]
-    )
+    payload = json.dumps([{k: checks.encode(getattr(c, k)) for k in ("fn", "args", "kwargs", "given")} for c in cases])
     return (
         "# nnbasics grade: runs your functions on this test's inputs; the grader judges the results.\n"
         f"_nnb_ns = {{'__name__': 'nnbasics_checks'}}\n"

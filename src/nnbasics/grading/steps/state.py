@@ -30,6 +30,7 @@ class Case(NamedTuple):
     rtol: float
     atol: float
     msg: str
+    given: dict  # names bound to trusted stand-ins in the learner function's globals during the call
 
 
 @dataclass
