@@ -51,7 +51,7 @@ def build_parser():
     r.add_argument("submitted", metavar="SUBMITTED_DIR")
     r.add_argument("--report", required=True, metavar="DIR", help="folder to write index.html, CSV and JSON to")
 
-    b = sub.add_parser("bench", help="print the benchmark figures (core, site, grader)")
+    b = sub.add_parser("bench", help="print the benchmark figures (core, site, grader, report)")
     b.add_argument(
         "parts",
         nargs="*",

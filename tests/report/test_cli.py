@@ -117,3 +117,19 @@ def test_two_interrupted_runs_give_the_same_report_as_one(graded_class, nnb, env
     assert proc.returncode == 0, proc.stderr
     for name in ("report.json", "tests.csv"):
         assert (tmp_path / "r" / name).read_text() == (graded_class["report"] / name).read_text(), name
+
+
+def test_the_benchmark_class_differs_from_student_to_student(tmp_path):
+    """``nnbasics bench report`` grades this class: 5 notebooks each, every answer cell its student's own."""
+    import nbformat
+
+    from nnbasics.assignments import ASSIGNMENTS
+    from nnbasics.bench import report as bench_report
+    from nnbasics.grading import course
+
+    sub = bench_report.make_class(tmp_path, students=2)
+    for assignment in ASSIGNMENTS:
+        first, second = (sub / s / assignment / f"{assignment}.ipynb" for s in ("student000", "student001"))
+        assert course.identify(nbformat.read(first, as_version=4)) == assignment
+        a, b = (results.answers_of(p.read_bytes()) for p in (first, second))
+        assert a.keys() == b.keys() and all(a[k] != b[k] for k in a)

@@ -14,7 +14,10 @@ from nnbasics.report import links
 
 pytestmark = pytest.mark.browser
 
-VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+VIEWPORTS = {
+    "desktop": {"viewport": {"width": 1280, "height": 900}},
+    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
+}
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +38,7 @@ def open_report(browser, graded_class):
     contexts = []
 
     def _open(viewport):
-        context = browser.new_context(viewport=VIEWPORTS[viewport])
+        context = browser.new_context(**VIEWPORTS[viewport])
         contexts.append(context)
         page = context.new_page()
         watch = kit.PageWatch(page)
@@ -55,7 +58,7 @@ def test_offline_no_errors_no_horizontal_scroll_and_axe_clean(open_report, viewp
     page, watch, requested = open_report(viewport)
     assert requested == [] and watch.external == []  # self-contained: the page asks for nothing
     assert watch.errors == []
-    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert width[0] <= width[1], f"the page scrolls sideways at {viewport}: {width}"
     # every text is at least 12 px: readable on the phone without zooming
     smallest = page.evaluate(
