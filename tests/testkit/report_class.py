@@ -41,6 +41,16 @@ from testkit.notebooks import cell_index, solved, write
 A = "01_neuron"
 STUDENTS = ("ada", "ben", "cara", "dan", "eve", "finn", "gus", "hal", "ivy", "jo")
 GRADED = ("ada", "ben", "cara", "dan", "eve", "finn", "gus", "hal")
+# the tests of 01_neuron by pass rate in this class, lowest first (ties in notebook order)
+HARDEST_FIRST = (
+    "test_sigmoid",
+    "test_relu",
+    "test_quiz_2",
+    "test_weighted_sum",
+    "test_neuron_forward",
+    "test_dense_forward",
+    "test_quiz_1",
+)
 NAIVE_SIGMOID = mutants.answers(A, "sigmoid", 0)["sigmoid"]
 LEAKY_RELU = mutants.answers(A, "relu", 2)["relu"]
 WRONG_QUIZ_2 = mutants.answers(A, "quiz_2", 0)["quiz_2"]

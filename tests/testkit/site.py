@@ -73,20 +73,23 @@ def built_site(tmp_path_factory):
 
 
 class PageWatch:
-    """Console errors, page errors and requests to hosts other than 127.0.0.1 or a file (which are aborted)."""
+    """Console errors, page errors and requests to hosts other than 127.0.0.1 (which are aborted).
 
-    def __init__(self, page):
-        self.errors, self.external = [], []
+    ``allow``: URLs let through as well (a page opened from a ``file:`` URL).
+    """
+
+    def __init__(self, page, allow=()):
+        self.errors, self.external, self.allow = [], [], set(allow)
         page.on("console", lambda m: self.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
         page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
         page.route("**/*", self._route)
 
     def _route(self, route):
-        url = urlsplit(route.request.url)
-        if url.scheme in ("data", "blob", "file") or url.hostname == "127.0.0.1":
+        url = route.request.url
+        if urlsplit(url).scheme in ("data", "blob") or urlsplit(url).hostname == "127.0.0.1" or url in self.allow:
             route.continue_()
         else:
-            self.external.append(route.request.url)
+            self.external.append(url)
             route.abort()
 
 
