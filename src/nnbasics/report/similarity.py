@@ -20,6 +20,13 @@ often the same (``return np.maximum(z, 0)``). An answer shared by a large
 group (more than ``common_limit(n)`` of ``n`` learners, as MOSS's ``-m``
 option does) is the common answer to a well-posed question rather than a
 sign of copying, and its pairs are not listed.
+
+Cost: a class's cells are first grouped around a few leading forms (each
+form is compared with the groups' first forms only), so that the common
+answer costs one comparison per learner; the cells outside it are then
+compared pair by pair, most pairs being ruled out by difflib's cheap upper
+bounds. The grouping is greedy: a cell close to a member of the common
+answer but not to its first form can stay outside it.
 """
 
 import ast
@@ -136,13 +143,21 @@ def ratio(a, b):
     return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() if a or b else 1.0
 
 
-def _close(a, b):
-    """``ratio(a, b)`` when it reaches ``THRESHOLD``, else None (cheap upper bounds rule most pairs out first)."""
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    if matcher.real_quick_ratio() < THRESHOLD or matcher.quick_ratio() < THRESHOLD:
-        return None
-    score = matcher.ratio()
-    return score if score >= THRESHOLD else None
+class _Against:
+    """Scores sequences against one fixed sequence ``b`` (difflib caches what it learns about ``b``)."""
+
+    def __init__(self, b):
+        self.matcher = difflib.SequenceMatcher(None, autojunk=False)
+        self.matcher.set_seq2(b)
+
+    def close(self, a):
+        """``ratio(a, b)`` when it reaches ``THRESHOLD``, else None (cheap upper bounds rule most out first)."""
+        m = self.matcher
+        m.set_seq1(a)
+        if m.real_quick_ratio() < THRESHOLD or m.quick_ratio() < THRESHOLD:
+            return None
+        score = m.ratio()
+        return score if score >= THRESHOLD else None
 
 
 def similarity(source_a, source_b, function=None):
@@ -209,40 +224,62 @@ def find_similar(assignment, grade_id, cells):
     common : list of set
         The groups of near-identical cells left out as the common answer.
     """
-    tokens = {s: canonical(src) for s, src in cells.items()}
-    tokens = {s: t for s, t in tokens.items() if t is not None and len(t) >= MIN_TOKENS}
-    students = sorted(tokens)
-    close = {}
-    for i, a in enumerate(students):
-        for b in students[i + 1 :]:
-            score = _close(tokens[a], tokens[b])
-            if score is not None:
-                close[a, b] = score
-    groups = _groups(close, students)
+
+    def pair(a, b, score):
+        return {"assignment": assignment, "grade_id": grade_id, "a": a, "b": b, "score": round(score, 3)}
+
+    # Identical canonical forms are compared once: a class's common answer is often shared verbatim.
+    members = {}
+    for student in sorted(cells):
+        form = canonical(cells[student])
+        if form is not None and len(form) >= MIN_TOKENS:
+            members.setdefault(form, []).append(student)
     limit = common_limit(len(cells))
-    pairs = [
-        {"assignment": assignment, "grade_id": grade_id, "a": a, "b": b, "score": round(score, 3)}
-        for (a, b), score in close.items()
-        if len(groups[a]) <= limit
+    # 1. Common answers, found cheaply: each form joins the first group whose first form it is close to,
+    #    the most shared forms first; a group of more than `limit` students is a common answer.
+    leaders, group_of = [], {}
+    for form in sorted(members, key=lambda f: (-len(members[f]), f)):
+        joined = next((k for k, (_, against) in enumerate(leaders) if against.close(form) is not None), None)
+        if joined is None:
+            leaders.append((form, _Against(form)))
+            joined = len(leaders) - 1
+        group_of[form] = joined
+    size = {}
+    for form, k in group_of.items():
+        size[k] = size.get(k, 0) + len(members[form])
+    common = [{s for f, k in group_of.items() if k == g for s in members[f]} for g in sorted(size) if size[g] > limit]
+    # 2. Every other form against every other, exactly; a group that grows past `limit` here is common too.
+    rest = [f for f in members if size[group_of[f]] <= limit]
+    close = {}
+    for j, b in enumerate(rest):
+        against = _Against(b)
+        for i in range(j):
+            score = against.close(rest[i])
+            if score is not None:
+                close[i, j] = score
+    groups = _groups(close, range(len(rest)))
+    weight = {i: sum(len(members[rest[k]]) for k in groups[i]) for i in groups}
+    common += [
+        {s for k in g for s in members[rest[k]]} for g in {frozenset(g) for i, g in groups.items() if weight[i] > limit}
     ]
-    common = {frozenset(g) for g in groups.values() if len(g) > limit}
+    pairs = []
+    for i, form in enumerate(rest):
+        if weight[i] <= limit:
+            pairs += [pair(a, b, 1.0) for n, a in enumerate(members[form]) for b in members[form][n + 1 :]]
+    for (i, j), score in close.items():
+        if weight[i] <= limit:
+            pairs += [pair(*sorted((a, b)), score) for a in members[rest[i]] for b in members[rest[j]]]
     reference = reference_source(grade_id)
     ref_tokens = canonical(reference, grade_id) if reference else None
     if ref_tokens and len(ref_tokens) >= MIN_TOKENS:
+        against, scores = _Against(ref_tokens), {}
         for student in sorted(cells):
             own = canonical(cells[student], grade_id)
             if own is None or len(own) < MIN_TOKENS:
                 continue
-            score = _close(own, ref_tokens)
-            if score is not None:
-                pairs.append(
-                    {
-                        "assignment": assignment,
-                        "grade_id": grade_id,
-                        "a": student,
-                        "b": REFERENCE,
-                        "score": round(score, 3),
-                    }
-                )
+            if own not in scores:
+                scores[own] = against.close(own)
+            if scores[own] is not None:
+                pairs.append(pair(student, REFERENCE, scores[own]))
     pairs.sort(key=lambda p: (p["a"], p["b"] == REFERENCE, p["b"]))
     return pairs, sorted(common, key=sorted)
