@@ -211,3 +211,23 @@ def test_score_summary_bins_and_median():
     assert wide["bins"][9]["label"] == "45 to under 50" and wide["bins"][9]["count"] == 1
     empty = stats.score_summary([], 12)
     assert empty["mean"] is None and empty["median"] is None and sum(b["count"] for b in empty["bins"]) == 0
+
+
+def test_an_assignment_with_nothing_graded_has_no_statistics(tmp_path):
+    from nnbasics import report
+    from nnbasics.report import data, page
+
+    points = {"01_neuron": data.test_points("01_neuron")}
+    subs = {
+        ("ann", "01_neuron"): data.Submission("ann", "01_neuron", "invalid", None, 12.0, reason="not JSON"),
+        ("bob", "01_neuron"): data.Submission("bob", "01_neuron", "missing", None, 12.0, reason="no notebook"),
+    }
+    klass = data.ClassResults(tmp_path / "submitted", tmp_path / "j", ["01_neuron"], ["ann", "bob"], subs, [], points)
+    result, summaries, common = report.analyse(klass)
+    entry = result["assignments"]["01_neuron"]
+    assert entry["submissions"] == 1 and entry["status"] == {"graded": 0, "crashed": 0, "invalid": 1, "missing": 1}
+    assert all(t == {"pass_rate": None, "discrimination": None, "messages": []} for t in entry["tests"].values())
+    html = page.render(klass, result, summaries, common)
+    assert "<svg" not in html and "No submission was graded" in html and "not JSON" in html
+    rows = report.tests_rows(klass)
+    assert len(rows) == 2 * len(points["01_neuron"]) and all(r["score"] == "" for r in rows)

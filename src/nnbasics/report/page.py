@@ -277,8 +277,8 @@ compared with the same answer of every other student, and its function with the 
 in <code>nnbasics</code>, which every learner can read.</p>
 <p><strong>A high score is a reason to look, never evidence on its own, and never a penalty.</strong> Short
 answers are not compared (under {similarity.MIN_TOKENS} tokens, independent answers are often the same), and an
-answer that more than a quarter of the class shares is the common answer to a well-posed question, not listed
-pair by pair. Copies that reorder statements, rewrite a loop as a comprehension or call other helpers score
+answer that more than a quarter of the class (and more than 3 students) shares is the common answer to a
+well-posed question, not listed pair by pair. Copies that reorder statements, rewrite a loop as a comprehension or call other helpers score
 lower and can be missed; students who worked together as allowed, or who followed the same worked example,
 can score high.</p>
 """
