@@ -5,9 +5,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+NPM    := node_modules/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: serve test bench lint site system-deps vendor clean
+.PHONY: serve test bench lint site system-deps node-deps vendor clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +21,17 @@ system-deps:
 	@if command -v apt-get >/dev/null && { [ ! -x /usr/bin/chromium ] || ! command -v bwrap >/dev/null || ! command -v dot >/dev/null; }; then \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium bubblewrap graphviz >/dev/null; \
 	fi
+
+# node and npm, for the npm packages below.
+node-deps:
+	@if command -v apt-get >/dev/null && ! command -v npm >/dev/null; then \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nodejs npm >/dev/null; \
+	fi
+
+# npm packages of package-lock.json: axe-core (the browser tests' accessibility checks).
+$(NPM): package.json package-lock.json | node-deps
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 # The course site at http://127.0.0.1:8000/; --dirty: after the first build, an edited page alone is rebuilt.
 serve: $(STAMP) system-deps
@@ -34,7 +46,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-test: $(STAMP) system-deps lint
+test: $(STAMP) system-deps $(NPM) lint
 	$(BIN)/python -m pytest -n 2
 
 bench: $(STAMP) system-deps
@@ -45,4 +57,4 @@ vendor: $(STAMP)
 	$(BIN)/python tools/vendor_assets.py docs
 
 clean:
-	rm -rf $(VENV) site .cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) site .cache .pytest_cache .ruff_cache node_modules

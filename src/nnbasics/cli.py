@@ -1,4 +1,4 @@
-"""The ``nnbasics`` command line: ``grade``, ``grade-class`` and ``bench``.
+"""The ``nnbasics`` command line: ``grade``, ``grade-class``, ``report`` and ``bench``.
 
 Heavy imports (nbgrader, the sandbox) happen inside the subcommands, so
 ``nnbasics --help`` answers at once.
@@ -45,10 +45,19 @@ def build_parser():
     c.add_argument("--gradebook", metavar="DB", help="nbgrader gradebook to write (default: next to SUBMITTED_DIR)")
     c.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS")
     c.add_argument("--memory", type=int, default=2048, metavar="MB")
+    c.add_argument("--report", metavar="DIR", help="then write the item-analysis report (index.html, CSV, JSON) here")
 
-    b = sub.add_parser("bench", help="print the benchmark figures (core, site, grader)")
+    r = sub.add_parser("report", help="rebuild a graded class's item-analysis report from its stored results")
+    r.add_argument("submitted", metavar="SUBMITTED_DIR")
+    r.add_argument("--report", required=True, metavar="DIR", help="folder to write index.html, CSV and JSON to")
+
+    b = sub.add_parser("bench", help="print the benchmark figures (core, site, grader, report)")
     b.add_argument(
-        "parts", nargs="*", choices=["core", "site", "grader", []], metavar="PART", help="core, site or grader"
+        "parts",
+        nargs="*",
+        choices=["core", "site", "grader", "report", []],
+        metavar="PART",
+        help="core, site, grader or report",
     )
     return p
 
@@ -78,12 +87,34 @@ def _run(args):
 
         return grade_command(args)
     if args.command == "grade-class":
-        from .grading.classmode import grade_class_command
+        return _grade_class(args)
+    if args.command == "report":
+        from .report import report_command
 
-        return grade_class_command(args)
+        return report_command(args)
     from .bench import main as bench_main
 
     return bench_main(args.parts or None)
+
+
+def _grade_class(args):
+    """``grade-class``, then its report: built here, since the grading wing imports nothing from the report."""
+    from .grading.classmode import grade_class_command
+
+    if args.report:
+        from .report import check_destination
+
+        problem = check_destination(args.submitted, args.report)
+        if problem:  # before anything is graded or written
+            print(f"nnbasics grade-class: error: {problem}", file=sys.stderr)
+            return USAGE_ERROR
+    status = grade_class_command(args)
+    if args.report and status in (0, 1):  # graded (some submissions maybe not gradable): report on the class
+        from .report import report_command
+
+        built = report_command(args, prog="nnbasics grade-class")
+        status = status if built == 0 else built
+    return status
 
 
 if __name__ == "__main__":

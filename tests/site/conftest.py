@@ -14,22 +14,13 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
+from testkit.site import CHROMIUM, CHROMIUM_ARGS, PageWatch  # shared with the report's browser tests
 
 from nnbasics._env import with_scripts_on_path
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def mkdocs_env(extra_pythonpath=None):
@@ -100,24 +91,6 @@ def browser():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-class PageWatch:
-    """Console errors, page errors and requests to hosts other than 127.0.0.1 (which are aborted)."""
-
-    def __init__(self, page):
-        self.errors, self.external = [], []
-        page.on("console", lambda m: self.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
-        page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
-        page.route("**/*", self._route)
-
-    def _route(self, route):
-        url = route.request.url
-        if urlsplit(url).scheme in ("data", "blob") or urlsplit(url).hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            self.external.append(url)
-            route.abort()
 
 
 @pytest.fixture

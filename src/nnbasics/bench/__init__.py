@@ -2,12 +2,13 @@
 
 Each part has its own module with a ``main()`` that prints its figures:
 ``core`` (MLP step vs PyTorch), ``site`` (mkdocs build times),
-``grader`` (grade vs plain nbgrader, class speed-up, Dask throughput).
+``grader`` (grade vs plain nbgrader, class speed-up, Dask throughput),
+``report`` (the item-analysis report's build time for 40 submissions).
 """
 
 import importlib
 
-PARTS = ("core", "site", "grader")
+PARTS = ("core", "site", "grader", "report")
 
 
 def main(parts=None):
