@@ -165,7 +165,7 @@ def grade(data, path, limits=None, assignment=None, html_dir=None, adopt=None):
                 return _entry(str(path), assignment, "crashed", str(e), tests)
             tests = _graded_tests(assignment, resources)
             if html_dir is not None:
-                write_feedback_html(nb, resources, Path(html_dir) / f"{Path(path).stem}.html")
+                write_feedback_html(nb, resources, Path(html_dir) / f"{Path(path).stem}.html", tests)
     finally:
         kernel.shut_down(km)
     return _entry(str(path), assignment, "graded", None, tests)
