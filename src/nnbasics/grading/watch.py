@@ -99,17 +99,29 @@ class Session:
             self._kernel.discard(ahead)
 
 
+def _stop_on_sigterm():
+    """A ``kill`` (SIGTERM) stops the watch as Ctrl+C does, so the kernel launched ahead is cleaned up too."""
+
+    def stop(_signum, _frame):
+        raise KeyboardInterrupt
+
+    if hasattr(signal, "SIGTERM") and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
+
+
 @contextlib.contextmanager
 def _no_interrupts():
-    """Ignore Ctrl+C for the duration (the main thread only: elsewhere signals cannot be set)."""
+    """Ignore Ctrl+C and SIGTERM for the duration (the main thread only: elsewhere signals cannot be set)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    names = [n for n in ("SIGINT", "SIGTERM") if hasattr(signal, n)]
+    previous = {n: signal.signal(getattr(signal, n), signal.SIG_IGN) for n in names}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for n, handler in previous.items():
+            signal.signal(getattr(signal, n), handler)
 
 
 def _show(entry, as_json, console):
@@ -130,6 +142,7 @@ def watch(path, limits, args, stop=None):
     Returns the exit status of the last grade (0 graded, 1 not), as
     ``nnbasics grade`` would for that file.
     """
+    _stop_on_sigterm()
     session = Session(path, limits, args.assignment, args.html)
     entry = None
     try:
