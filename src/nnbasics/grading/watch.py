@@ -25,7 +25,7 @@ import threading
 import time
 from pathlib import Path
 
-POLL = 0.05  # seconds between looks at the file
+POLL = 0.02  # seconds between looks at the file (a stat: next to nothing)
 SETTLE = 0.05  # seconds the file must stay unchanged before it is read
 
 OK, FAILED = 0, 1
@@ -70,30 +70,37 @@ class Session:
         self.path, self.limits, self.assignment, self.html_dir = Path(path), limits, assignment, html_dir
         self._kernel, self._config = kernel, as_config(limits)
         self._ahead_ok = sys.platform.startswith("linux")  # as grade_all: adoption is tested on Linux
-        self.ahead = None
+        self.ahead = self._used = None
         self.launch()  # first of all: it boots while the grader imports nbgrader
 
     def launch(self):
-        """Launch the next grade's kernel now, if none is waiting."""
+        """Release the kernel the last grade used, and launch the next grade's kernel now."""
+        self._release()
         if self._ahead_ok and self.ahead is None:
             self.ahead = self._kernel.launch_ahead(self._config)
 
     def grade(self):
-        """Grade the file as it is on disk now; returns its entry (as in ``--json``)."""
+        """Grade the file as it is on disk now; returns its entry (as in ``--json``).
+
+        The kernel it adopted is released by the next ``launch`` (or ``close``),
+        after the table is shown.
+        """
         from .grade import grade_one
         from .inputs import read_submission
 
-        ahead, self.ahead = self.ahead, None
-        adopt = (ahead.kernel_dir, ahead.provisioner.pid) if ahead else None
-        try:
-            item = (str(self.path), read_submission(self.path))
-            return grade_one(item, self.limits, self.assignment, self.html_dir, adopt)
-        finally:
-            if ahead is not None:
-                self._kernel.discard(ahead)
+        self._used, self.ahead = self.ahead, None
+        adopt = (self._used.kernel_dir, self._used.provisioner.pid) if self._used else None
+        item = (str(self.path), read_submission(self.path))
+        return grade_one(item, self.limits, self.assignment, self.html_dir, adopt)
+
+    def _release(self):
+        used, self._used = self._used, None
+        if used is not None:
+            self._kernel.discard(used)
 
     def close(self):
-        """Stop the kernel launched ahead, if any."""
+        """Stop the kernels this session launched, if any still runs."""
+        self._release()
         ahead, self.ahead = self.ahead, None
         if ahead is not None:
             self._kernel.discard(ahead)
