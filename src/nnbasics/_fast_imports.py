@@ -1,18 +1,115 @@
 """Imported first by the site build and by the grader, to cut seconds off their start-up.
 
-jsonschema (pulled in by nbformat, which mkdocs-jupyter imports) imports the
-optional ``rfc3987_syntax`` when it is installed, and that compiles dozens of
-grammars at import: 2 to 4 s on this machine, for IRI format checks that no
-notebook validation uses. Marking the module as absent makes jsonschema skip
-those two checks, as it does on machines without the package. mkdocs.yml
-refers to ``ENABLED`` with a ``!!python/name`` tag because YAML tags are
-resolved when the file is read, before plugins are imported;
-``nnbasics.grading`` imports this module before nbgrader.
+Three measures, each leaving behaviour as it is:
+
+1. jsonschema (pulled in by nbformat, which mkdocs-jupyter imports) imports
+   the optional ``rfc3987_syntax`` when it is installed, and that compiles
+   dozens of grammars at import: 2 to 4 s on this machine, for IRI format
+   checks that no notebook validation uses. Marking the module as absent
+   makes jsonschema skip those two checks, as it does on machines without
+   the package.
+2. Modules imported with a plain ``import X`` but used only inside functions
+   that grading never calls (``requests`` for nbgrader's JupyterHub login,
+   ``yaml`` for its test templates, ``arrow`` and the colour and URI-template
+   libraries behind jsonschema's optional format checks)
+   are replaced by stand-ins (``_Deferred``) that import the real module on
+   first use. The standard library's ``importlib.util.LazyLoader`` cannot do
+   this: the import statement itself reads ``__spec__``, which loads it.
+3. ``import nbgrader`` imports its four Jupyter server extensions (tornado
+   handlers, jupyter_server, the exchange, the apps: about half a second),
+   and ``nbgrader.utils`` imports setuptools (a third of a second) for three
+   archive helpers; jsonschema takes one function from ``rfc3986_validator``,
+   which compiles its grammar at import. The modules those names come from
+   are stand-ins too, whose named functions import the real module when
+   called.
+
+mkdocs.yml refers to ``ENABLED`` with a ``!!python/name`` tag because YAML
+tags are resolved when the file is read, before plugins are imported;
+``nnbasics.grading`` imports this module before nbgrader. Nothing is done for
+a module that is already imported.
 """
 
+import importlib
+import importlib.util
 import sys
+import types
+from pathlib import Path
 
 if "jsonschema" not in sys.modules:  # too late to matter otherwise; never undo a real import
     sys.modules.setdefault("rfc3987_syntax", None)
+
+# imported as `import X` at the top of a module, used only inside functions grading does not call
+LAZY = ("requests", "arrow", "uri_template", "webcolors", "yaml")
+
+# module -> the functions other modules import from it by name (`from X import f`); plain modules only
+_EXTENSIONS = {"assignment_list": "handlers", "course_list": "handlers", "validate_assignment": "handlers"}
+DEFERRED = {
+    **{
+        f"nbgrader.server_extensions.{ext}.{mod}": ("load_jupyter_server_extension",)
+        for ext, mod in _EXTENSIONS.items()
+    },
+    "nbgrader.server_extensions.formgrader.formgrader": ("load_jupyter_server_extension",),
+    "setuptools.archive_util": ("unpack_archive", "unpack_tarfile", "unpack_zipfile"),
+    "rfc3986_validator": ("validate_rfc3986",),  # compiles its URI grammar at import
+}
+
+
+class _Deferred(types.ModuleType):
+    """Stands in for a module until it is used: then the real module is imported, and used from then on.
+
+    ``functions`` are names other modules import with ``from X import f``:
+    they are forwarders that import the real module when called. Any other
+    attribute imports it at once. The import system's own look-ups find
+    nothing to trigger on (``__spec__`` is None), except ``__path__`` (a
+    submodule import, or ``from package import name``), which imports a real
+    package and is absent from a stand-in for a plain module.
+    """
+
+    def __init__(self, name, functions=()):
+        super().__init__(name)
+        self._functions = tuple(functions)
+        for function in functions:
+            setattr(self, function, self._forward(function))
+
+    def _real(self):
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return importlib.import_module(self.__name__)
+
+    def _forward(self, function):
+        def forward(*args, **kwargs):
+            return getattr(self._real(), function)(*args, **kwargs)
+
+        forward.__name__ = forward.__qualname__ = function
+        return forward
+
+    def __getattr__(self, attribute):
+        if attribute == "__path__" and self._functions:  # a plain module: `from X import f` must not load it
+            raise AttributeError(attribute)
+        return getattr(self._real(), attribute)
+
+
+def _installed(name):
+    """Whether module ``name`` is installed, found without importing anything."""
+    top, *rest = name.split(".")
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return False
+    if spec is None:
+        return False
+    if not rest:
+        return True
+    where = Path(next(iter(spec.submodule_search_locations or []), "")).joinpath(*rest)
+    return bool(spec.submodule_search_locations) and where.with_suffix(".py").is_file()
+
+
+def _install():
+    for name, functions in [*((n, ()) for n in LAZY), *DEFERRED.items()]:
+        if name.split(".")[0] not in sys.modules and name not in sys.modules and _installed(name):
+            sys.modules[name] = _Deferred(name, functions)
+
+
+_install()
 
 ENABLED = True

@@ -35,6 +35,7 @@ def build_parser():
     g.add_argument("--memory", type=int, default=2048, metavar="MB", help="kernel memory cap in MiB (default 2048)")
     g.add_argument("--max-output", type=int, default=1024, metavar="KB", help="captured output cap per notebook in KiB")
     g.add_argument("--assignment", metavar="ID", help="grade as this assignment instead of detecting it")
+    g.add_argument("--watch", action="store_true", help="grade again each time the notebook is saved (Ctrl+C stops)")
 
     c = sub.add_parser("grade-class", help="grade a class's submissions (nbgrader's submitted/ layout)")
     c.add_argument("submitted", metavar="SUBMITTED_DIR")

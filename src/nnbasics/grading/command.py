@@ -3,11 +3,14 @@
 Exit status (CONTRIBUTING.md): 0 when every notebook was graded, whatever the
 score; 1 when any could not be graded (invalid or crashed); 2 for a usage
 error. Notebooks are graded side by side (each in its own kernel) and are
-only ever read.
+only ever read. A notebook whose Jupyter checkpoint is newer than the file
+gets a one-sentence note (``unsaved_note``): the file is what is graded.
+``--watch`` is ``watch.py``.
 """
 
 import json
 import sys
+import time
 from pathlib import Path
 
 from ..assignments import ASSIGNMENTS, site_link
@@ -27,6 +30,46 @@ def summary(entries):
         "max_score": float(sum(e["max_score"] for e in entries)),
         "notebooks": entries,
     }
+
+
+def _checkpoints(path):
+    """The checkpoints Jupyter keeps of ``path``: ``.ipynb_checkpoints/<stem>-<id>.ipynb`` beside it.
+
+    jupyter_server's ``FileCheckpoints`` (JupyterLab, Notebook 7, nbclassic)
+    writes ``<stem>-checkpoint.ipynb`` there on every save with checkpoint.
+    """
+    folder = path.parent / ".ipynb_checkpoints"
+    try:
+        return [p for p in folder.glob(f"{path.stem}-*{path.suffix}") if p.is_file()]
+    except OSError:
+        return []
+
+
+def unsaved_note(path):
+    """One sentence when Jupyter holds a newer copy of ``path`` than the file itself, else None.
+
+    Only ``stat`` and, for a newer checkpoint, a comparison of bytes: nothing
+    is written. A checkpoint whose content equals the file's says nothing.
+    """
+    path = Path(path)
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        return None
+    for checkpoint in sorted(_checkpoints(path)):
+        try:
+            newer = checkpoint.stat().st_mtime > mtime + 1.0  # FAT and some network drives keep 2 s steps
+            if not newer or checkpoint.read_bytes() == path.read_bytes():
+                continue
+        except OSError:
+            continue
+        saved = time.strftime("%H:%M:%S", time.localtime(checkpoint.stat().st_mtime))
+        return (
+            f"note: {path.name} is older than the copy Jupyter saved at {saved} "
+            f"({checkpoint.parent.name}/{checkpoint.name}), so this grades the older file: "
+            "if the notebook shows unsaved edits, save it (Ctrl+S) and grade again"
+        )
+    return None
 
 
 def print_table(entries, console=None):
@@ -70,6 +113,8 @@ def grade_command(args):
         return _usage(f"--max-output must be at least 1 KiB, got {args.max_output}")
     if args.html and Path(args.html).exists() and not Path(args.html).is_dir():
         return _usage(f"--html needs a folder, and {args.html} is a file")
+    if args.watch and (len(args.notebooks) != 1 or Path(args.notebooks[0]).is_dir()):
+        return _usage("--watch takes one notebook file")
 
     from .grade import grade_all
     from .inputs import expand
@@ -83,8 +128,17 @@ def grade_command(args):
             file=sys.stderr,
         )
     limits = Limits(args.timeout, args.notebook_timeout, args.memory, args.max_output)
+    if args.watch:
+        from .watch import watch
+
+        return watch(args.notebooks[0], limits, args)
+    items = expand(args.notebooks)
+    for path, data in items:
+        note = None if isinstance(data, str) else unsaved_note(path)
+        if note:
+            print(f"nnbasics grade: {note}", file=sys.stderr)
     try:
-        entries = grade_all(expand(args.notebooks), limits, args.assignment, args.html)
+        entries = grade_all(items, limits, args.assignment, args.html)
     except (OSError, FileNotFoundError) as e:
         print(f"nnbasics grade: error: {e}", file=sys.stderr)
         return FAILED

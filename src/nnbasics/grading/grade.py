@@ -14,14 +14,11 @@ many files); ``grade_one`` never raises, so a grader fault is still a result.
 import json
 import multiprocessing
 import os
-import shutil
 import sys
 import tempfile
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-
-import nbformat
 
 from ..assignments import ASSIGNMENTS
 from . import kernel
@@ -44,6 +41,8 @@ class Invalid(Exception):
 
 def read_notebook(data, name="the notebook"):
     """Parse notebook bytes into an nbformat v4 node, or raise ``Invalid`` with the reason."""
+    import nbformat  # here, not at the top: `grade_all` launches the kernels before this import
+
     if not data.strip():
         raise Invalid(f"{name} is empty")
     if len(data) > MAX_NOTEBOOK_BYTES:
@@ -141,7 +140,7 @@ def grade(data, path, limits=None, assignment=None, html_dir=None, adopt=None):
     from . import pipeline
     from .course import test_ids
     from .feedback import write_feedback_html
-    from .gradebook import STUDENT, points, template_gradebook
+    from .gradebook import STUDENT, points, private_copy
     from .steps import LimitExceeded
 
     config = as_config(limits)
@@ -152,13 +151,11 @@ def grade(data, path, limits=None, assignment=None, html_dir=None, adopt=None):
         km = kernel.launch_ahead(config)
     try:
         with tempfile.TemporaryDirectory(prefix="nnbasics-grade-") as course:
-            db = Path(course) / "gradebook.db"
-            shutil.copyfile(template_gradebook(), db)
             resources = {
                 "nbgrader": {"assignment": assignment, "notebook": assignment, "student": STUDENT},
                 "metadata": {"path": course},
             }
-            resources["nbgrader"]["db_url"] = f"sqlite:///{db}"
+            resources["nbgrader"]["db_url"] = private_copy(course)
             try:
                 nb, resources = pipeline.sanitize(nb, resources, config)
                 nb, resources = pipeline.autograde(nb, resources, config, km)
@@ -168,7 +165,7 @@ def grade(data, path, limits=None, assignment=None, html_dir=None, adopt=None):
                 return _entry(str(path), assignment, "crashed", str(e), tests)
             tests = _graded_tests(assignment, resources)
             if html_dir is not None:
-                write_feedback_html(nb, resources, Path(html_dir) / f"{Path(path).stem}.html")
+                write_feedback_html(nb, resources, Path(html_dir) / f"{Path(path).stem}.html", tests)
     finally:
         kernel.shut_down(km)
     return _entry(str(path), assignment, "graded", None, tests)
@@ -185,6 +182,19 @@ def grade_one(item, limits, assignment=None, html_dir=None, adopt=None):
         return ungraded(path, assignment, "crashed", f"the grader failed on {Path(path).name}: {e}")
 
 
+def _import_for_workers():
+    """Import (and set up) once what every worker needs, so that the forked workers inherit it.
+
+    Each worker would otherwise import nbconvert and nbgrader's steps itself
+    (most of a second of CPU each) and configure SQLAlchemy's mappers again.
+    """
+    from sqlalchemy.orm import configure_mappers
+
+    from . import feedback, pipeline  # noqa: F401
+
+    configure_mappers()
+
+
 def grade_all(items, limits, assignment=None, html_dir=None):
     """Grade items side by side, one process each (forked after the imports); entries in order.
 
@@ -199,6 +209,8 @@ def grade_all(items, limits, assignment=None, html_dir=None):
         from .gradebook import template_gradebook
 
         template_gradebook()  # build (or find) it once, before the workers start
+        if len(items) > 1:
+            _import_for_workers()
         adopt = [(km.kernel_dir, km.provisioner.pid) if km else None for km in ahead]
         # the kernels do most of the work and the workers mostly wait for them: more workers than cores
         workers = min(len(items), 4 * (os.cpu_count() or 1))

@@ -12,11 +12,15 @@ graded elsewhere (a worker) as SaveAutoGrades would.
 import functools
 import hashlib
 import os
+import shutil
+import sqlite3
 import tempfile
 import threading
 from pathlib import Path
 
 from nbgrader.api import Gradebook
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from .._env import with_scripts_on_path
 from ..assignments import ASSIGNMENTS
@@ -123,3 +127,32 @@ def save_grades(gb, student, assignment, entry):
         grade.auto_score = test["score"] if test else 0.0
         grade.needs_manual_grade = entry["status"] != "graded"
     gb.db.commit()
+
+
+_throwaway = set()  # paths of private gradebooks: copies that are deleted after one grading
+
+
+def private_copy(folder):
+    """Copy ``template_gradebook()`` into ``folder`` (a private course); return its ``db_url``.
+
+    Its connections skip SQLite's fsync (``synchronous=OFF``, journal in
+    memory): the copy lives for one notebook and is deleted with its folder,
+    so there is nothing to keep durable, and nbgrader's SaveAutoGrades
+    commits once per test cell (a tenth of a second or more of disk flushes on
+    a busy machine). The grades still go through SaveAutoGrades; an
+    instructor's gradebook is never opened this way.
+    """
+    db = Path(folder) / "gradebook.db"
+    shutil.copyfile(template_gradebook(), db)
+    _throwaway.update({str(db), str(db.resolve())})  # SQLite may report either spelling
+    return f"sqlite:///{db}"
+
+
+@event.listens_for(Engine, "connect")
+def _no_flush_for_private_copies(dbapi_connection, _record):
+    if not _throwaway or not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    files = {row[2] for row in dbapi_connection.execute("PRAGMA database_list") if row[2]}
+    if files & _throwaway:
+        dbapi_connection.execute("PRAGMA synchronous=OFF")
+        dbapi_connection.execute("PRAGMA journal_mode=MEMORY")

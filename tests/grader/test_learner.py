@@ -1,0 +1,137 @@
+"""What a learner meets around the grade itself: ``python -m nnbasics``, unsaved edits, the start-up stand-ins."""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import nbformat
+import pytest
+from testkit.notebooks import REPO, digest, released, solved, write
+
+from nnbasics._env import scripts_dir
+
+
+def _run(argv, env, cwd):
+    return subprocess.run(argv, capture_output=True, text=True, env=env, cwd=cwd, timeout=600)
+
+
+def test_python_m_nnbasics_is_the_console_script(tmp_path, grader_env):
+    """Same stdout, stderr and exit status, for a graded, an ungradable and a mistyped command."""
+    script = shutil.which("nnbasics", path=scripts_dir())
+    assert script, "the nnbasics console script is installed beside this Python"
+    good = write(solved("01_neuron"), tmp_path / "01_neuron.ipynb")
+    (tmp_path / "broken.ipynb").write_text("{ not json")
+    cases = [
+        ["grade", good.name],  # a table, exit 0
+        ["grade", "--json", good.name, "broken.ipynb"],  # JSON, one invalid: exit 1
+        ["grade", "--timeout", "0", good.name],  # usage error: exit 2
+        ["grade"],  # argparse's own usage error
+        ["--version"],
+    ]
+    for args in cases:
+        module = _run([sys.executable, "-m", "nnbasics", *args], grader_env, tmp_path)
+        console = _run([script, *args], grader_env, tmp_path)
+        assert (module.returncode, module.stdout, module.stderr) == (console.returncode, console.stdout, console.stderr)
+    assert [_run([sys.executable, "-m", "nnbasics", *a], grader_env, tmp_path).returncode for a in cases] == [
+        0,
+        1,
+        2,
+        2,
+        0,
+    ]
+
+
+def _checkpoint(folder, path):
+    """Save ``path`` and create its checkpoint with jupyter_server's own contents manager, as Jupyter does."""
+    from jupyter_server.services.contents.filemanager import FileContentsManager
+
+    manager = FileContentsManager(root_dir=str(folder))
+    model = manager.get(path.name, content=True)
+    manager.save(model, path.name)
+    return manager.create_checkpoint(path.name)
+
+
+def test_grader_says_when_jupyter_holds_a_newer_copy(tmp_path, run):
+    """The file on disk is older than its checkpoint: one sentence, the file graded as saved, nothing written."""
+    path = write(solved("01_neuron"), tmp_path / "01_neuron.ipynb")
+    _checkpoint(tmp_path, path)
+    checkpoint = tmp_path / ".ipynb_checkpoints" / "01_neuron-checkpoint.ipynb"
+    assert checkpoint.is_file()
+    # the file goes back to the downloaded exercise, dated before the checkpoint (e.g. restored from a copy)
+    write(released("01_neuron"), path)
+    past = time.time() - 600
+    os.utime(path, (past, past))
+    before = {p: digest(p) for p in (path, checkpoint)}
+    stamps = {p: p.stat().st_mtime_ns for p in (path, checkpoint)}
+
+    proc = run("grade", "--json", path)
+    assert proc.returncode == 0, proc.stderr
+    notes = [line for line in proc.stderr.splitlines() if "older than the copy Jupyter saved" in line]
+    assert len(notes) == 1, proc.stderr
+    assert "01_neuron.ipynb" in notes[0] and "01_neuron-checkpoint.ipynb" in notes[0] and "Ctrl+S" in notes[0]
+    assert notes[0].count(". ") == 0  # one sentence
+    import json
+
+    nb = json.loads(proc.stdout)["notebooks"][0]
+    assert nb["score"] == 0  # the saved file (the exercise) is what was graded, not the checkpoint
+    assert {p: digest(p) for p in (path, checkpoint)} == before
+    assert {p: p.stat().st_mtime_ns for p in (path, checkpoint)} == stamps
+
+
+def test_no_note_when_the_file_is_the_latest_save(tmp_path, run):
+    path = write(solved("01_neuron"), tmp_path / "01_neuron.ipynb")
+    _checkpoint(tmp_path, path)  # saved with a checkpoint: both the same
+    proc = run("grade", path)
+    assert proc.returncode == 0 and "older than the copy" not in proc.stderr
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[0].source += "\n\nedited after the checkpoint"
+    write(nb, path)  # a later autosave: the file is newer than the checkpoint
+    proc = run("grade", path)
+    assert proc.returncode == 0 and "older than the copy" not in proc.stderr
+
+
+STAND_INS = """
+import sys
+import nnbasics.grading  # installs the stand-ins before nbgrader is imported
+import nbgrader.api, nbgrader.preprocessors, nbgrader.converters.autograde
+heavy = ["jupyter_server", "setuptools", "requests", "yaml", "arrow", "rfc3986_validator", "nbgrader.exchange", "nbgrader.apps"]
+print("loaded:", [m for m in heavy if type(sys.modules.get(m)).__name__ == "module"])
+# each stand-in still gives the real thing when used
+import yaml, requests
+assert yaml.safe_load("a: [1, 2]") == {"a": [1, 2]}
+assert callable(requests.Session) and "requests" in type(requests.Session()).__module__
+import nbgrader.server_extensions.formgrader.handlers as handlers  # a submodule of a deferred package's module
+assert handlers.FormgraderHandler.__module__ == handlers.__name__
+import pathlib, tempfile, zipfile
+from nbgrader.utils import unzip  # calls setuptools' unpack_archive through its stand-in
+with tempfile.TemporaryDirectory() as tmp:
+    with zipfile.ZipFile(f"{tmp}/a.zip", "w") as z:
+        z.writestr("x/y.txt", "unpacked")
+    pathlib.Path(tmp, "out").mkdir()
+    unzip(f"{tmp}/a.zip", f"{tmp}/out")
+    assert pathlib.Path(tmp, "out", "x", "y.txt").read_text() == "unpacked"
+assert type(sys.modules["setuptools.archive_util"]).__name__ == "module"  # the real one, from then on
+import jsonschema
+assert jsonschema.FormatChecker().conforms("http://a.b/c", "uri") and not jsonschema.FormatChecker().conforms("x y", "uri")
+from nbgrader.server_extensions.formgrader import load_jupyter_server_extension
+assert callable(load_jupyter_server_extension)
+print("ok")
+"""
+
+
+def test_start_up_stand_ins_defer_and_still_deliver(grader_env):
+    """The grader does not import nbgrader's server side at start-up, and everything is there when used."""
+    proc = subprocess.run([sys.executable, "-c", STAND_INS], capture_output=True, text=True, env=grader_env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["loaded: []", "ok"]
+
+
+@pytest.mark.parametrize("module", ["nnbasics.grading.watch", "nnbasics.grading.command"])
+def test_learner_modules_import_without_nbgrader(module, grader_env):
+    """The commands' own modules load nothing heavy: the kernel can be launched before nbgrader is imported."""
+    code = f"import sys, {module}; print('nbgrader' in sys.modules, 'nbformat' in sys.modules)"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=grader_env, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["False", "False"]
