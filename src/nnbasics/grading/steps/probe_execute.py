@@ -300,6 +300,8 @@ class ProbeExecute(Execute):
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
         if cell_index in self._skip:
             return cell  # it hit a limit in the first run: left out of the second
+        if cell.cell_type != "code" or not cell.source.strip():
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)  # skipped
         self._running = cell_index
         if self._graded.deadline is not None and monotonic() > self._graded.deadline:
             doing = f"{describe(cell_index, cell)} was about to run"
