@@ -70,7 +70,7 @@ def read_notebook(data, name="the notebook"):
     ``\\ud83d`` escape) become their escape text, so that every string can be
     sent to the kernel and written as UTF-8.
     """
-    if not data.strip():
+    if not data or data.isspace():  # (strip() would copy up to 64 MiB)
         raise Invalid(f"{name} is empty")
     if len(data) > MAX_NOTEBOOK_BYTES:
         raise Invalid(f"{name} is {len(data) >> 20} MiB, too large for an exercise notebook (clear its outputs)")
@@ -290,9 +290,25 @@ def grade_all(items, limits, assignment=None, html_dir=None):
         if workers <= 1:
             return [grade_one(item, limits, assignment, html_dir, a) for item, a in zip(items, adopt)]
         context = multiprocessing.get_context("fork" if linux else "spawn")
+        global _FORKED_ITEMS
+        _FORKED_ITEMS = items if linux else None  # forked workers read the notebooks' bytes from here
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = [pool.submit(grade_one, item, limits, assignment, html_dir, a) for item, a in zip(items, adopt)]
+            # a forked worker inherits the bytes; sent through the pool, each would be copied twice more
+            futures = [
+                pool.submit(_grade_forked, k, limits, assignment, html_dir, a)
+                if linux
+                else pool.submit(grade_one, item, limits, assignment, html_dir, a)
+                for k, (item, a) in enumerate(zip(items, adopt))
+            ]
             return [f.result() for f in futures]
     finally:
+        _FORKED_ITEMS = None
         for km in filter(None, ahead):
             kernel.discard(km)
+
+
+_FORKED_ITEMS = None  # grade_all's items, while its forked workers run
+
+
+def _grade_forked(k, limits, assignment, html_dir, adopt):
+    return grade_one(_FORKED_ITEMS[k], limits, assignment, html_dir, adopt)

@@ -54,6 +54,7 @@ def test_imports_of_the_reference_are_found(source):
         '"""A note: nnbasics is the course\'s reference."""',
         "def relu(z):\n    if z is None:\n        raise ValueError('unlike nnbasics, it checks')\n    return z",
         "print('read the nnbasics site')",
+        "mime = 'application/vnd.nnbasics.probe+json'",  # a string that parses as code, but imports nothing
     ],
 )
 def test_comments_docstrings_and_prose_are_not_flagged(source):

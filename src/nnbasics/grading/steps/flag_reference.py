@@ -12,8 +12,10 @@ refers to the reference package when its code
    ``__import__("nnbasics")``, ``importlib.import_module("nnbasics.x")``,
    ``getattr(__builtins__, "__import__")("nnbasics")`` and
    ``sys.modules["nnbasics"]`` alike, whatever function receives it;
-4. holds a string of code that does any of this (``exec("import nnbasics")``,
-   an IPython magic such as ``%time import nnbasics``), read in turn.
+4. holds a string of code that imports it, or holds its name in turn
+   (``exec("import nnbasics")``, an IPython magic such as ``%time import
+   nnbasics``): a string that merely parses, as ``"application/vnd.nnbasics+json"``
+   does, is not code that refers to it.
 
 A cell that is not Python is read through IPython's own transformations
 (magics, ``!`` commands); if it still does not parse, its tokens are read
@@ -106,10 +108,11 @@ def _refers(tree, depth):
             return True
         if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == PACKAGE:
             return True
-        if (isinstance(node, ast.Name) and node.id == PACKAGE) or (
-            isinstance(node, ast.Attribute) and node.attr == PACKAGE
+        if depth == 0 and (
+            (isinstance(node, ast.Name) and node.id == PACKAGE)
+            or (isinstance(node, ast.Attribute) and node.attr == PACKAGE)
         ):
-            return True
+            return True  # (in a string of code, only its imports count: "a/vnd.nnbasics.x" parses too)
         text = None if id(node) in bare else _string(node)
         if text is None or PACKAGE not in text:
             continue
