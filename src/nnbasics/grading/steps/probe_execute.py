@@ -32,7 +32,9 @@ This is the one place that touches nbclient's internals (``_get_timeout``,
 ``_async_handle_timeout``, ``_async_poll_output_msg``, ``async_execute_cell``
 and ``_cleanup_kernel``), written against nbclient >=0.10,<0.12 as pinned in
 pyproject.toml; nbclient has no public hook for a notebook-wide deadline, for
-counting or dropping messages, or for carrying on after an interrupt.
+counting or dropping messages, or for carrying on after an interrupt. The
+client it uses is ours (``BoundedKernelClient``, set as the kernel manager's
+``client_factory``), through jupyter_client's and pyzmq's public API.
 """
 
 import asyncio
@@ -79,8 +81,7 @@ class BoundedKernelClient(AsyncKernelClient):
     max_message_bytes = Integer(17 << 20, help="largest message accepted from the kernel, bytes").tag(config=True)
     message_queue = Integer(8, help="messages zmq may hold for the grader on each channel").tag(config=True)
 
-    def _context_default(self):
-        self._created_context = True  # so that stop_channels destroys it
+    def _context_default(self):  # (traitlets' way to give a trait its default: a context of this client's own)
         context = zmq.asyncio.Context()
         context.setsockopt(zmq.MAXMSGSIZE, self.max_message_bytes)
         context.setsockopt(zmq.RCVHWM, self.message_queue)
@@ -107,6 +108,7 @@ class BoundedKernelClient(AsyncKernelClient):
             monitor.close(linger=0)
         self._monitors = []
         super().stop_channels()
+        self.context.destroy(linger=0)  # its own context: nothing else uses it
 
 
 class _KernelLost(Exception):
