@@ -34,7 +34,7 @@ MIME = "application/vnd.nnbasics.probe+json"
 # not yet read, one message being read (its frames, its decoded JSON, the text measured for the cap),
 # the test results kept, and the output kept (as messages and as the notebook's outputs).
 BOUND = (
-    limits.MESSAGE_QUEUE * limits.MAX_MESSAGE_BYTES
+    limits.zmq_bound()
     + 3 * limits.MAX_MESSAGE_BYTES
     + limits.MAX_RECORDS_BYTES
     + 3 * limits.Limits().max_output_kb * 1024
@@ -55,7 +55,7 @@ ATTACKS = {  # notebook: (notebook, the test it must cost, words of its feedback
             " parent=k.get_parent(), buffers=[bytearray(500 << 20)])"
         ),
         "test_relu",
-        "sent a message larger than 17 MiB",
+        "sent a message larger than the 17 MiB the grader accepts",
     ),
     "display_updates": (
         relu_then(

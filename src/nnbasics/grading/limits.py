@@ -11,9 +11,11 @@ that the grading process's memory and time stay bounded:
   ``MAX_JSON_VALUES`` JSON values (counted on its bytes, before parsing: a
   60 MB file of ``[{},{},...]`` would take 1.5 GB as Python objects), and a
   code cell holds at most ``MAX_CODE_CELL_CHARS`` characters;
-- a message from the kernel larger than ``MAX_MESSAGE_BYTES`` is refused by
-  zmq unread, and at most ``MESSAGE_QUEUE`` messages wait in the grader: so
-  zmq holds at most ``MESSAGE_QUEUE * MAX_MESSAGE_BYTES`` for it;
+- a message from the kernel larger than ``MAX_MESSAGE_BYTES`` (on iopub,
+  which carries the results; ``MAX_REPLY_BYTES`` on shell, ``MAX_CONTROL_BYTES``
+  on the channels the grader does not read) is refused by zmq unread, and at
+  most ``MESSAGE_QUEUE`` messages wait on each channel: so zmq holds at most
+  ``zmq_bound()`` for the grader;
 - one test's result (the probe's record) is kept if at most
   ``MAX_RECORD_BYTES``, all of a notebook's at most ``MAX_RECORDS_BYTES``;
   everything else the kernel sends counts against ``Limits.max_output_kb``;
@@ -31,7 +33,9 @@ MAX_CODE_CELL_CHARS = 1 << 20  # the largest cell of an exercise (its helpers) i
 MAX_RECORD_BYTES = 16 << 20  # the largest record of a correct answer (03_initialization's) is 5.5 MiB
 MAX_RECORDS_BYTES = 48 << 20  # all of 03_initialization's records: 15.4 MiB
 MAX_MESSAGE_BYTES = MAX_RECORD_BYTES + (1 << 20)  # a record and its message's envelope
-MESSAGE_QUEUE = 8
+MAX_REPLY_BYTES = 1 << 20  # an execute_reply is about 1 KB
+MAX_CONTROL_BYTES = 64 << 10  # interrupt and heartbeat replies, tens of bytes
+MESSAGE_QUEUE = 4
 MAX_FEEDBACK_CHARS = 1000
 
 
@@ -65,12 +69,19 @@ def as_config(limits, kernel_dir=""):
     c.ProbeExecute.max_records_bytes = MAX_RECORDS_BYTES
     c.JudgeTests.max_record_bytes = MAX_RECORD_BYTES
     c.BoundedKernelClient.max_message_bytes = MAX_MESSAGE_BYTES
+    c.BoundedKernelClient.max_reply_bytes = MAX_REPLY_BYTES
+    c.BoundedKernelClient.max_control_bytes = MAX_CONTROL_BYTES
     c.BoundedKernelClient.message_queue = MESSAGE_QUEUE
     c.SandboxKernelManager.kernel_dir = kernel_dir
     c.SandboxKernelManager.memory_mb = int(limits.memory_mb)
     c.SandboxKernelManager.cpu_seconds = int(limits.notebook_timeout) + 5  # a CPU-bound loop dies soon after
     c.OverwriteCells.add_missing_cells = True
     return c
+
+
+def zmq_bound():
+    """The most zmq may hold for the grader: a full queue of the largest messages on each of its five channels."""
+    return MESSAGE_QUEUE * (MAX_MESSAGE_BYTES + MAX_REPLY_BYTES + 3 * MAX_CONTROL_BYTES)
 
 
 # -- text shown to the learner -------------------------------------------------------

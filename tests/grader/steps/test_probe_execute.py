@@ -152,7 +152,15 @@ def test_every_kind_of_message_counts_against_the_output_cap(flood):
 def test_a_message_larger_than_the_client_accepts_is_refused_unread():
     big = "from IPython.display import display\ndisplay({'text/plain': 'x' * (4 << 20)}, raw=True)"
     _, graded = run(cells(f=f"{GOOD['f']}\n{big}"), BoundedKernelClient__max_message_bytes=1 << 20)
-    assert "sent a message larger than 1 MiB" in graded.verdicts["test_f"]
+    assert "sent a message larger than the 1 MiB the grader accepts" in graded.verdicts["test_f"]
+    assert graded.verdicts["test_g"] is None
+
+
+def test_a_reply_larger_than_the_client_accepts_is_refused_unread():
+    # the shell channel takes 1 MiB: a payload of 2 MiB (IPython's set_next_input) closes it, and the cell pays
+    big = "get_ipython().set_next_input('x' * (2 << 20))"
+    _, graded = run(cells(f=f"{GOOD['f']}\n{big}"), Limits(cell_timeout=2))
+    assert "sent a message larger than the 1 MiB the grader accepts" in graded.verdicts["test_f"]
     assert graded.verdicts["test_g"] is None
 
 

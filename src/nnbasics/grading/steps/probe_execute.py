@@ -71,40 +71,62 @@ _PROTOCOL = {"status", "execute_input"}
 class BoundedKernelClient(AsyncKernelClient):
     """The grader's client of the learner's kernel: zmq refuses large messages and queues few.
 
-    With ``max_message_bytes`` zmq drops a larger message before reading it
-    (and closes that connection: ``lost_channel`` then says so); with
-    ``message_queue`` at most that many messages wait for the grader, the
-    kernel's own queue holding the rest. Together they bound what zmq holds
-    in the grader's memory, whatever the kernel sends.
+    zmq drops a message larger than its channel allows before reading it (and
+    closes that connection: ``lost_channel`` then says so): the iopub channel,
+    which carries the test results, takes ``max_message_bytes``, the shell
+    channel (the replies) ``max_reply_bytes``, the others (control, stdin,
+    heartbeat: nothing the grader reads but tiny replies) ``max_control_bytes``.
+    At most ``message_queue`` messages wait on each, the kernel's own queue
+    holding the rest. Together they bound what zmq holds in the grader's
+    memory, whatever the kernel sends.
     """
 
-    max_message_bytes = Integer(17 << 20, help="largest message accepted from the kernel, bytes").tag(config=True)
-    message_queue = Integer(8, help="messages zmq may hold for the grader on each channel").tag(config=True)
+    max_message_bytes = Integer(17 << 20, help="largest iopub message accepted from the kernel, bytes").tag(config=True)
+    max_reply_bytes = Integer(1 << 20, help="largest shell message accepted from the kernel, bytes").tag(config=True)
+    max_control_bytes = Integer(64 << 10, help="largest message on the other channels, bytes").tag(config=True)
+    message_queue = Integer(4, help="messages zmq may hold for the grader on each channel").tag(config=True)
 
     def _context_default(self):  # (traitlets' way to give a trait its default: a context of this client's own)
         context = zmq.asyncio.Context()
-        context.setsockopt(zmq.MAXMSGSIZE, self.max_message_bytes)
+        context.setsockopt(zmq.MAXMSGSIZE, self.max_control_bytes)  # for every socket made without a larger one
         context.setsockopt(zmq.RCVHWM, self.message_queue)
         return context
+
+    def _connect_with(self, connect, max_bytes, **kwargs):
+        """A socket made while the context's default message size is ``max_bytes`` (options apply at creation)."""
+        self.context.setsockopt(zmq.MAXMSGSIZE, max_bytes)
+        try:
+            return connect(**kwargs)
+        finally:
+            self.context.setsockopt(zmq.MAXMSGSIZE, self.max_control_bytes)
+
+    def connect_iopub(self, identity=None):
+        return self._connect_with(super().connect_iopub, self.max_message_bytes, identity=identity)
+
+    def connect_shell(self, identity=None):
+        return self._connect_with(super().connect_shell, self.max_reply_bytes, identity=identity)
 
     def start_channels(self, *args, **kwargs):
         super().start_channels(*args, **kwargs)
         self._monitors = []
-        for channel in (self.iopub_channel, self.shell_channel):
+        for channel, limit in (
+            (self.iopub_channel, self.max_message_bytes),
+            (self.shell_channel, self.max_reply_bytes),
+        ):
             monitor = channel.socket.get_monitor_socket(zmq.EVENT_DISCONNECTED)
-            self._monitors.append((monitor, zmq.Socket.shadow(monitor.underlying)))  # polled without a loop
+            self._monitors.append((monitor, zmq.Socket.shadow(monitor.underlying), limit))  # polled without a loop
 
     def lost_channel(self):
-        """Whether zmq closed the shell or iopub connection (a message over ``max_message_bytes``)."""
-        lost = False
-        for _, events in getattr(self, "_monitors", []):
+        """The size limit of the shell or iopub connection zmq closed (a message over it), else 0."""
+        lost = 0
+        for _, events, limit in getattr(self, "_monitors", []):
             while events.poll(0):
                 events.recv_multipart(zmq.NOBLOCK)  # one event: the connection was closed
-                lost = True
+                lost = lost or limit
         return lost
 
     def stop_channels(self):
-        for monitor, _ in getattr(self, "_monitors", []):
+        for monitor, _, _ in getattr(self, "_monitors", []):
             monitor.close(linger=0)
         self._monitors = []
         super().stop_channels()
@@ -117,6 +139,11 @@ class _KernelLost(Exception):
     def __init__(self, index, reason):
         super().__init__(reason)
         self.index, self.reason = index, reason
+
+
+def _too_big(limit):
+    size = f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit >> 10} KiB"
+    return f"sent a message larger than the {size} the grader accepts"
 
 
 def intended_names(source):
@@ -282,8 +309,8 @@ class ProbeExecute(Execute):
             raise LimitExceeded("the kernel did not answer")
         if self._bound_by == "notebook":
             raise LimitExceeded(out_of_time(self._graded.time_limit, f"{describe(index, cell)} was running"))
-        if self.kc.lost_channel():
-            await self._lose(index, f"sent a message larger than {self.kc.max_message_bytes >> 20} MiB")
+        if lost := self.kc.lost_channel():
+            await self._lose(index, _too_big(lost))
         limit = f"timed out after {self.timeout:g} s (the per-cell time limit)"
         await self._interrupt()
         end = monotonic() + self.interrupt_grace
@@ -312,8 +339,8 @@ class ProbeExecute(Execute):
             cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         except DeadKernelError:
             raise _KernelLost(cell_index, self._kill_reason or DIED) from None
-        if self._kill_reason is None and self.kc.lost_channel():
-            self._kill(f"sent a message larger than {self.kc.max_message_bytes >> 20} MiB")
+        if self._kill_reason is None and (lost := self.kc.lost_channel()):
+            self._kill(_too_big(lost))
         if self._kill_reason is not None:
             await self._lose(cell_index, self._kill_reason)
         self._after(cell, cell_index)
