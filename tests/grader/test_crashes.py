@@ -9,6 +9,8 @@ dies again after the restart, or that runs out of notebook time, is
 as one, and costs only the function of its cell.
 """
 
+import re
+
 import nbformat
 import pytest
 from testkit.notebooks import cell_index, solved, write
@@ -91,8 +93,10 @@ def test_running_out_of_notebook_time_is_crashed_naming_the_cell(tmp_path, grade
     assert status == 1, err
     (nb,) = out["notebooks"]
     assert nb["status"] == "crashed"
-    assert nb["error"].startswith("the notebook took longer than its 8 s time limit (cell ")
-    assert "(`import time`) was " in nb["error"]
+    # which cell was under way depends on the machine's speed; that one is named does not
+    assert re.fullmatch(
+        r"the notebook took longer than its 8 s time limit \(cell \d+ \(.+\) was (running|about to run)\)", nb["error"]
+    )
     assert_crash_is_no_honest_zero(nb)
 
 
