@@ -137,10 +137,12 @@ def test_every_attack_scores_nothing_on_the_attacked_test(attacked_class):
         assert float(table[name]["score"]) <= honest - scores["honest"], (name, table[name])
 
 
-def test_crashing_attacks_are_reported_crashed_not_zero(attacked_class):
+def test_kernel_killing_attacks_cost_only_their_own_cell(attacked_class):
+    # issue 11: the kernel is restarted once without the killing cell, and the notebook graded as it is
     table = rows(attacked_class[0])
     for name in ("os_exit", "kill_kernel"):
-        assert table[name]["status"] == "crashed"
+        assert table[name]["status"] == "graded"
+        assert float(table[name]["score"]) == float(table["wrong"]["score"])  # the wrong sigmoid, nothing more
     assert table["honest"]["status"] == "graded" and table["wrong"]["status"] == "graded"
 
 

@@ -280,35 +280,49 @@ def test_html_feedback_hides_hidden_tests(tmp_path, run):
     assert "check(" in html  # the visible tests are there
 
 
-LIMIT_CELLS = {
-    "loop.ipynb": (["while True:\n    pass"], "per-cell time limit"),
-    "slow.ipynb": (["import time\ntime.sleep(1.5)"] * 6, "notebook took longer"),
+LIMIT_CELLS = {  # a cell of the learner's own, before every test: it hits a limit, and costs nothing
+    "loop.ipynb": (["while True:\n    pass"], "timed out after 3 s (the per-cell time limit) and was interrupted"),
     "memory.ipynb": (["big = np.ones((1024, 1024, 160))"], "memory"),
-    "chatty.ipynb": (["for i in range(200000):\n    print('spam ' * 20)"], "KiB of output"),
-    "exit.ipynb": (["import os\nos._exit(3)"], "kernel died"),
+    "chatty.ipynb": (["for i in range(200000):\n    print('spam ' * 20)"], "printed more than 64 KiB of output"),
+    "exit.ipynb": (["import os\nos._exit(3)"], "made the kernel die"),
 }
 
 
-def test_limits_end_in_crashed_with_the_reason(tmp_path, solved_dir, grade_json):
-    paths = []
-    for name, (sources, _) in LIMIT_CELLS.items():
-        nb = solved("01_neuron")
-        at = cell_index(nb, "checks") + 1
-        nb.cells[at:at] = [nbformat.v4.new_code_cell(s) for s in sources]
-        paths.append(write(nb, tmp_path / name))
-    good = solved_dir / "01_neuron.ipynb"
-    # slow.ipynb's cells each stay under 3 s but add up past 8 s; loop.ipynb hits 3 s long before 8 s
-    args = ["--timeout", "3", "--notebook-timeout", "8", "--memory", "1024", "--max-output", "64"]
-    status, out, err = grade_json(*args, *paths, good)
-    assert status == 1, err
+def with_cells(sources):
+    nb = solved("01_neuron")
+    at = cell_index(nb, "checks") + 1
+    nb.cells[at:at] = [nbformat.v4.new_code_cell(s) for s in sources]
+    return nb
+
+
+def test_limits_in_a_cell_that_defines_no_answer_cost_nothing_and_are_noted(tmp_path, solved_dir, grade_json):
+    # issue 11: a cell that hits a limit costs its own tests (tests/grader/test_crashes.py), and this one has none
+    paths = [write(with_cells(sources), tmp_path / name) for name, (sources, _) in LIMIT_CELLS.items()]
+    args = ["--timeout", "3", "--notebook-timeout", "120", "--memory", "1024", "--max-output", "64"]
+    status, out, err = grade_json(*args, *paths, solved_dir / "01_neuron.ipynb")
+    assert status == 0, err
     check_schema(out)
     got = by_name(out)
     for name, (_, reason) in LIMIT_CELLS.items():
         nb = got[name]
-        assert nb["status"] == "crashed", nb
-        assert reason in nb["error"]
-        assert nb["score"] == 0 and nb["max_score"] > 0
-        assert all(reason in t["feedback"] and not t["passed"] for t in nb["tests"])
+        assert nb["status"] == "graded" and nb["score"] == nb["max_score"] > 0, nb
+        first = nb["tests"][0]  # the test right after that cell tells the learner what happened
+        assert first["feedback"].startswith("Cell 3 (`") and reason in first["feedback"], first
+        assert first["feedback"].endswith("it counted for no test.")
+
+
+def test_running_out_of_notebook_time_ends_in_crashed_with_the_reason(tmp_path, solved_dir, grade_json):
+    # slow.ipynb's cells each stay under 3 s but add up past 8 s
+    path = write(with_cells(["import time\ntime.sleep(1.5)"] * 6), tmp_path / "slow.ipynb")
+    status, out, err = grade_json("--timeout", "3", "--notebook-timeout", "8", path, solved_dir / "01_neuron.ipynb")
+    assert status == 1, err
+    check_schema(out)
+    got = by_name(out)
+    nb = got["slow.ipynb"]
+    assert nb["status"] == "crashed", nb
+    assert "notebook took longer than its 8 s time limit" in nb["error"]
+    assert nb["score"] == 0 and nb["max_score"] > 0
+    assert all("notebook took longer" in t["feedback"] and not t["passed"] for t in nb["tests"])
     assert got["01_neuron.ipynb"]["score"] == got["01_neuron.ipynb"]["max_score"]  # a crash beside it costs nothing
 
 
@@ -352,3 +366,54 @@ def test_installed_wheel_grades_outside_the_checkout(tmp_path, solved_dir, grade
     assert first.startswith(str(tmp_path / "site"))  # the packaged notebooks, not the checkout's
     nb = json.loads(rest)["notebooks"][0]
     assert nb["status"] == "graded" and nb["score"] == nb["max_score"]
+
+
+def write_escaped(nb, path):
+    """Write ``nb`` as JSON that spells its lone surrogates as ``\\udXXX`` escapes (valid JSON, not UTF-8-encodable)."""
+    path.write_bytes(nbformat.writes(nb).encode("utf-8", "backslashreplace"))
+    return path
+
+
+def test_oddities_in_code_are_graded_not_crashed(tmp_path, grade_json):
+    # issue 12: a lone surrogate in a comment or in printed output, a docstring that names the reference
+    nb = solved("01_neuron")
+    relu = "# a lone surrogate: \ud83d\n" + nb.cells[cell_index(nb, "relu")].source
+    printing = "print('\ud83d')\n" + relu
+    sigmoid = nb.cells[cell_index(nb, "sigmoid")].source.replace('"""', '"""As nnbasics.activations.sigmoid does. ', 1)
+    paths = [
+        write_escaped(solved("01_neuron", {"relu": relu}), tmp_path / "comment.ipynb"),
+        write_escaped(solved("01_neuron", {"relu": printing}), tmp_path / "output.ipynb"),
+        write(solved("01_neuron", {"sigmoid": sigmoid}), tmp_path / "docstring.ipynb"),
+    ]
+    status, out, err = grade_json(*paths)
+    assert status == 0, err
+    check_schema(out)
+    for nb in out["notebooks"]:
+        assert nb["status"] == "graded" and nb["score"] == nb["max_score"] > 0, nb
+
+
+def test_another_assignments_notebook_forced_as_this_one_is_named_as_such(solved_dir, grade_json):
+    status, out, err = grade_json("--assignment", "02_learning_rate", solved_dir / "01_neuron.ipynb")
+    assert status == 1 and "Traceback" not in err
+    check_schema(out)
+    (nb,) = out["notebooks"]
+    assert nb["status"] == "invalid" and nb["assignment"] == "02_learning_rate"
+    assert nb["error"] == "01_neuron.ipynb is the notebook of 01_neuron, not of 02_learning_rate"
+    assert nb["max_score"] > 0  # what it was out of: a batch's total does not shrink
+
+
+def test_a_fault_inside_the_grader_still_reports_the_assignment_and_max_score(monkeypatch, solved_dir):
+    from nnbasics.grading import grade, pipeline
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in the grader")
+
+    monkeypatch.setattr(pipeline, "autograde", broken)
+    data = (solved_dir / "04_loss.ipynb").read_bytes()
+    entry = grade.grade_one(("04_loss.ipynb", data), grade.Limits())
+    full = grade.grade_one(("04_loss.ipynb", data), grade.Limits(), assignment="04_loss")
+    assert entry == full
+    assert entry["status"] == "crashed" and entry["assignment"] == "04_loss"
+    assert entry["error"] == "the grader failed on 04_loss.ipynb: RuntimeError: a bug in the grader"
+    assert entry["max_score"] == 16.0 and entry["score"] == 0
+    assert entry["tests"] and all(t["feedback"] == f"not graded: {entry['error']}" for t in entry["tests"])

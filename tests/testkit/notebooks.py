@@ -38,14 +38,15 @@ def write(nb, path):
 
 
 def make_class(root):
-    """Four students: full marks, one wrong answer, a kernel that dies, a file that is not a notebook."""
+    """Four students: full marks, one wrong answer, a kernel that dies (twice), a file that is not a notebook."""
     sub = root / "submitted"
     write(solved("01_neuron"), sub / "ada" / "01_neuron" / "01_neuron.ipynb")
     write(solved("04_loss"), sub / "ada" / "04_loss" / "04_loss.ipynb")
     wrong = "def relu(z):\n    return np.abs(np.asarray(z, dtype=float))\n"
     write(solved("01_neuron", {"relu": wrong}), sub / "ben" / "01_neuron" / "01_neuron.ipynb")
-    crash = solved("01_neuron")
+    crash = solved("01_neuron")  # two cells that kill the kernel: it dies again after the grader's one restart
     crash.cells.insert(cell_index(crash, "checks") + 1, nbformat.v4.new_code_cell("import os\nos._exit(1)"))
+    crash.cells.append(nbformat.v4.new_code_cell("import os\nos._exit(2)"))
     write(crash, sub / "cy" / "01_neuron" / "01_neuron.ipynb")
     (sub / "dee" / "01_neuron").mkdir(parents=True)
     (sub / "dee" / "01_neuron" / "01_neuron.ipynb").write_text("{ not json")

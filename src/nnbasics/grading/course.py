@@ -86,22 +86,27 @@ def defined_names(source):
     return names
 
 
+def evidence(nb):
+    """``{assignment: score}``: how much of each assignment ``nb``'s cells show (grade_ids, then function names)."""
+    ids = {nbgrader_meta(c).get("grade_id") for c in nb.cells} - {None}
+    names = set().union(*(defined_names(c.source) for c in nb.cells if c.cell_type == "code"))
+    scores = {}
+    for assignment in ASSIGNMENTS:
+        graded = graded_cells(assignment)
+        solutions = {gid for gid, (kind, _) in graded.items() if kind == "solution" and not gid.startswith("quiz_")}
+        scores[assignment] = 2 * len(ids & set(graded)) + len(names & solutions)
+    return scores
+
+
 def identify(nb):
     """Which assignment ``nb`` is, from its cells; None when it is none of them.
 
     A released notebook's cells carry nbgrader grade_ids; when an editor has
     stripped them, the graded function names the cells define decide.
     """
-    ids = {nbgrader_meta(c).get("grade_id") for c in nb.cells} - {None}
-    names = set().union(*(defined_names(c.source) for c in nb.cells if c.cell_type == "code"))
-    best, best_score = None, 0
-    for assignment in ASSIGNMENTS:
-        graded = graded_cells(assignment)
-        solutions = {gid for gid, (kind, _) in graded.items() if kind == "solution" and not gid.startswith("quiz_")}
-        score = 2 * len(ids & set(graded)) + len(names & solutions)
-        if score > best_score:
-            best, best_score = assignment, score
-    return best
+    scores = evidence(nb)
+    best = max(scores, key=scores.get)  # the first of equals, in course order
+    return best if scores[best] > 0 else None
 
 
 def run_steps(preprocessors, nb, resources, config=None):

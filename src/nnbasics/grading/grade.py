@@ -8,7 +8,15 @@ gradebook that already holds the five assignments (``gradebook.py``), and the
 sandboxed kernel's own empty directory, which is all that kernel can see.
 
 ``grade_all`` grades several notebooks side by side (``nnbasics grade`` with
-many files); ``grade_one`` never raises, so a grader fault is still a result.
+many files); ``grade_one`` never raises, so a grader fault is still a result,
+and one that names the notebook's assignment and what it was out of.
+
+What the grader holds is bounded by the notebook's size (at most
+``inputs.MAX_NOTEBOOK_BYTES``) and the bounds of ``limits.py``: the file is
+parsed once, after its cells and JSON values were counted on its bytes, and
+its saved outputs are dropped before the notebook is built (nbgrader's
+ClearOutput would drop them anyway). The notebook time limit starts when
+``grade`` does.
 """
 
 import json
@@ -19,11 +27,22 @@ import tempfile
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from time import monotonic
 
 from ..assignments import ASSIGNMENTS
 from . import kernel
 from .inputs import MAX_NOTEBOOK_BYTES
-from .limits import Limits, as_config
+from .limits import (
+    MAX_CELLS,
+    MAX_CODE_CELL_CHARS,
+    MAX_JSON_VALUES,
+    Limits,
+    as_config,
+    bounded_text,
+    may_hold_surrogates,
+    utf8_text,
+    utf8_tree,
+)
 
 # nbgrader (in pipeline, steps, gradebook, feedback) takes about a second to import: those modules are
 # imported inside the functions, so that `grade_all` launches the kernels first and they boot meanwhile.
@@ -40,13 +59,25 @@ class Invalid(Exception):
 
 
 def read_notebook(data, name="the notebook"):
-    """Parse notebook bytes into an nbformat v4 node, or raise ``Invalid`` with the reason."""
+    """Parse notebook bytes into an nbformat v4 node, or raise ``Invalid`` with the reason.
+
+    Its size, cells and JSON values are checked on the bytes first, so that
+    nothing larger than ``limits.py`` allows is ever parsed; saved outputs
+    are dropped before the notebook is built, and lone surrogates (a JSON
+    ``\\ud83d`` escape) become their escape text, so that every string can be
+    sent to the kernel and written as UTF-8.
+    """
     import nbformat  # here, not at the top: `grade_all` launches the kernels before this import
 
-    if not data.strip():
+    if not data or data.isspace():  # (strip() would copy up to 64 MiB)
         raise Invalid(f"{name} is empty")
     if len(data) > MAX_NOTEBOOK_BYTES:
         raise Invalid(f"{name} is {len(data) >> 20} MiB, too large for an exercise notebook (clear its outputs)")
+    cells = data.count(b'"cell_type"')  # at least the number of cells
+    if cells > MAX_CELLS:
+        raise Invalid(f"{name} has {cells} cells, more than the {MAX_CELLS} an exercise notebook may have")
+    if data.count(b",") + data.count(b"{") + data.count(b"[") > MAX_JSON_VALUES:  # at least the values, less one
+        raise Invalid(f"{name} holds more data than an exercise notebook may (over {MAX_JSON_VALUES} JSON values)")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -55,23 +86,57 @@ def read_notebook(data, name="the notebook"):
         raw = json.loads(text)
     except (json.JSONDecodeError, RecursionError):
         raise Invalid(f"{name} is not a notebook: it is not valid JSON") from None
+    del text
     if not isinstance(raw, dict) or "nbformat" not in raw or not isinstance(raw.get("nbformat"), int):
         raise Invalid(f"{name} is JSON but not a Jupyter notebook")
     if raw["nbformat"] < 3:  # v3 converts to v4 faithfully; older formats lack the cell metadata
         raise Invalid(f"{name} uses notebook format v{raw['nbformat']}, too old to grade; save it again in Jupyter")
+    if may_hold_surrogates(data):
+        raw = utf8_tree(raw)
+    _clear_outputs(raw, name)
     try:
-        nb = nbformat.reads(text, as_version=4)
+        version = nbformat.versions[raw["nbformat"]]
+        nb = nbformat.convert(version.to_notebook_json(raw, minor=raw.get("nbformat_minor")), 4)
     except Exception as e:  # nbformat raises many kinds for broken structure
         raise Invalid(f"{name} is not a valid notebook ({type(e).__name__})") from None
     if not isinstance(nb.get("cells"), list):
         raise Invalid(f"{name} is not a valid notebook (it has no cells)")
+    try:
+        nbformat.validate(nb)
+    except nbformat.ValidationError as e:  # as nbformat.reads does: logged, and graded all the same
+        nbformat.reader.get_logger().error("Notebook JSON is invalid: %s", e)
+    except Exception as e:
+        raise Invalid(f"{name} is not a valid notebook ({type(e).__name__})") from None
     return nb
+
+
+def _clear_outputs(raw, name):
+    """Drop the saved outputs of every code cell (v4 or v3 layout), and refuse a code cell that is too large."""
+    worksheets = raw.get("worksheets") if raw.get("nbformat") == 3 else [raw]
+    for sheet in worksheets if isinstance(worksheets, list) else []:
+        cells = sheet.get("cells") if isinstance(sheet, dict) else None
+        cells = cells if isinstance(cells, list) else []
+        if len(cells) > MAX_CELLS:  # the count on the bytes misses a key written with escapes
+            raise Invalid(f"{name} has {len(cells)} cells, more than the {MAX_CELLS} an exercise notebook may have")
+        for i, cell in enumerate(cells):
+            if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+                continue
+            if isinstance(cell.get("outputs"), list):
+                cell["outputs"] = []
+            source = cell.get("source", cell.get("input", ""))
+            size = len(source) if isinstance(source, str) else sum(len(s) for s in source if isinstance(s, str))
+            if size > MAX_CODE_CELL_CHARS:
+                raise Invalid(
+                    f"cell {i + 1} of {name} holds {size >> 10} KiB of code, more than the "
+                    f"{MAX_CODE_CELL_CHARS >> 10} KiB a cell may have"
+                )
 
 
 # -- the notebook entry --------------------------------------------------------------
 
 
 def _test_record(gid, score, max_score, feedback):
+    feedback = None if feedback is None else bounded_text(feedback)
     return {"grade_id": gid, "score": score, "max_score": max_score, "passed": score >= max_score, "feedback": feedback}
 
 
@@ -80,10 +145,10 @@ def _entry(path, assignment, status, error, tests):
 
     known = assignment in ASSIGNMENTS
     return {
-        "path": path,
+        "path": utf8_text(path),  # a file name with undecodable bytes still prints
         "assignment": assignment,
         "status": status,
-        "error": error,
+        "error": None if error is None else bounded_text(error),
         "score": float(sum(t["score"] for t in tests)),
         # an ungradable file of a known assignment still shows what it was out of
         "max_score": float(sum(t["max_score"] for t in tests) or (sum(points(assignment).values()) if known else 0)),
@@ -94,6 +159,16 @@ def _entry(path, assignment, status, error, tests):
 def ungraded(path, assignment, status, error):
     """The entry of a notebook that could not be graded (``invalid`` or ``crashed``), with the reason."""
     return _entry(str(path), assignment, status, error, [])
+
+
+def _crashed(path, assignment, error):
+    """A ``crashed`` entry: every test of ``assignment`` counts 0 and says why."""
+    from .course import test_ids
+    from .gradebook import points
+
+    reason = f"not graded: {error}"
+    tests = [_test_record(gid, 0.0, points(assignment)[gid], reason) for gid in test_ids(assignment)]
+    return _entry(str(path), assignment, "crashed", error, tests)
 
 
 def _graded_tests(assignment, resources):
@@ -119,29 +194,40 @@ def grade(data, path, limits=None, assignment=None, html_dir=None, adopt=None):
     ``adopt`` is ``(kernel_dir, pid)`` of a kernel that the parent process
     launched ahead (``kernel.launch_ahead``) with the same limits; without
     it, a kernel is launched here, before the notebook is sanitized, so that
-    it boots meanwhile.
+    it boots meanwhile. ``assignment`` forces which exercise the notebook is
+    graded as; a notebook that is plainly another one is ``invalid``.
 
     Returns
     -------
     dict
         The notebook entry of ``nnbasics grade --json``.
     """
+    started = monotonic()  # the notebook's time limit covers reading it too
     name, limits = Path(path).name, limits or Limits()
-    from .course import identify
+    from .course import evidence
 
     try:
         nb = read_notebook(data, name)
-        found = identify(nb)
+        scores = evidence(nb)
+        found = max(scores, key=scores.get) if any(scores.values()) else None
         if assignment is None and found is None:
             raise Invalid(f"{name} is not one of this course's exercises ({', '.join(ASSIGNMENTS)})")
+        if assignment is not None and found is not None and scores[found] > scores[assignment]:
+            raise Invalid(f"{name} is the notebook of {found}, not of {assignment}")
     except Invalid as e:
         return ungraded(path, assignment, "invalid", str(e))
     assignment = assignment or found
+    try:
+        return _grade(nb, path, limits, assignment, html_dir, adopt, started)
+    except Exception as e:  # a grader fault: still this notebook's assignment, out of its points
+        return _crashed(path, assignment, f"the grader failed on {name}: {type(e).__name__}: {e}")
+
+
+def _grade(nb, path, limits, assignment, html_dir, adopt, started):
     from . import pipeline
-    from .course import test_ids
     from .feedback import write_feedback_html
-    from .gradebook import STUDENT, points, private_copy
-    from .steps import LimitExceeded
+    from .gradebook import STUDENT, private_copy
+    from .steps import LimitExceeded, state
 
     config = as_config(limits)
     if adopt:
@@ -156,13 +242,12 @@ def grade(data, path, limits=None, assignment=None, html_dir=None, adopt=None):
                 "metadata": {"path": course},
             }
             resources["nbgrader"]["db_url"] = private_copy(course)
+            state(resources).start_clock(limits.notebook_timeout, started)
             try:
                 nb, resources = pipeline.sanitize(nb, resources, config)
                 nb, resources = pipeline.autograde(nb, resources, config, km)
             except LimitExceeded as e:
-                reason = f"not graded: {e}"
-                tests = [_test_record(gid, 0.0, points(assignment)[gid], reason) for gid in test_ids(assignment)]
-                return _entry(str(path), assignment, "crashed", str(e), tests)
+                return _crashed(path, assignment, str(e))
             tests = _graded_tests(assignment, resources)
             if html_dir is not None:
                 write_feedback_html(nb, resources, Path(html_dir) / f"{Path(path).stem}.html", tests)
@@ -217,9 +302,25 @@ def grade_all(items, limits, assignment=None, html_dir=None):
         if workers <= 1:
             return [grade_one(item, limits, assignment, html_dir, a) for item, a in zip(items, adopt)]
         context = multiprocessing.get_context("fork" if linux else "spawn")
+        global _FORKED_ITEMS
+        _FORKED_ITEMS = items if linux else None  # forked workers read the notebooks' bytes from here
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = [pool.submit(grade_one, item, limits, assignment, html_dir, a) for item, a in zip(items, adopt)]
+            # a forked worker inherits the bytes; sent through the pool, each would be copied twice more
+            futures = [
+                pool.submit(_grade_forked, k, limits, assignment, html_dir, a)
+                if linux
+                else pool.submit(grade_one, item, limits, assignment, html_dir, a)
+                for k, (item, a) in enumerate(zip(items, adopt))
+            ]
             return [f.result() for f in futures]
     finally:
+        _FORKED_ITEMS = None
         for km in filter(None, ahead):
             kernel.discard(km)
+
+
+_FORKED_ITEMS = None  # grade_all's items, while its forked workers run
+
+
+def _grade_forked(k, limits, assignment, html_dir, adopt):
+    return grade_one(_FORKED_ITEMS[k], limits, assignment, html_dir, adopt)

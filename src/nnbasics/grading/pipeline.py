@@ -30,13 +30,16 @@ Autograde (``AUTOGRADE``):
 
 ``sanitize`` and ``autograde`` below run these lists on one notebook, with
 the kernel handed to the execute step explicitly; their configuration comes
-from ``limits.as_config``.
+from ``limits.as_config``. The notebook's time limit holds for every step up
+to the execution (``GradingState.check_clock`` before each), not only for the
+cells: a notebook padded with thousands of cells cannot overrun it in the
+grader's own steps.
 """
 
 from nbgrader.converters.autograde import Autograde
 from nbgrader.preprocessors import Execute, OverwriteCells
 
-from .steps import AuditLockedCells, FlagReferenceImports, JudgeTests, MatchCells, ProbeExecute, SealTests
+from .steps import AuditLockedCells, FlagReferenceImports, JudgeTests, MatchCells, ProbeExecute, SealTests, state
 
 
 def _sanitize_steps():
@@ -57,8 +60,10 @@ SANITIZE = _sanitize_steps()
 AUTOGRADE = _autograde_steps()
 
 
-def _run(steps, nb, resources, config):
+def _run(steps, nb, resources, config, clocked=True):
     for step in steps:
+        if clocked:
+            state(resources).check_clock(f"in the grader's {step.__name__} step")
         nb, resources = step(config=config)(nb, resources)
     return nb, resources
 
@@ -72,12 +77,14 @@ def autograde(nb, resources, config, kernel):
     """The autograde pass (``AUTOGRADE``) on a sanitized notebook, run in ``kernel``.
 
     ``kernel`` is a ``kernel.SandboxKernelManager`` (not yet started, or
-    adopting a kernel launched ahead); the caller shuts it down. Raises
-    ``steps.LimitExceeded`` when the notebook hits a limit.
+    adopting a kernel launched ahead); the caller shuts it down (a kernel
+    of a restart is shut down by the execute step). Raises
+    ``steps.LimitExceeded`` when the notebook runs out of time or its kernel
+    dies twice; a cell that hits a limit otherwise costs only its own tests.
     """
     at = AUTOGRADE.index(ProbeExecute)
     nb, resources = _run(AUTOGRADE[:at], nb, resources, config)  # FlagReferenceImports, SealTests
     # the learner's code runs here, in the sandbox: what comes back is data
     nb, resources = ProbeExecute(config=config).preprocess(nb, resources, km=kernel)
     # the verdict is made here, in this process, and SaveAutoGrades (below) scores it into the gradebook
-    return _run(AUTOGRADE[at + 1 :], nb, resources, config)
+    return _run(AUTOGRADE[at + 1 :], nb, resources, config, clocked=False)  # the run is over: its verdict counts

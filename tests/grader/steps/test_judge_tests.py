@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from nnbasics.grading import checks
-from nnbasics.grading.steps import JudgeTests, LimitExceeded, Sealed, record_cases, state, verdict
+from nnbasics.grading.steps import JudgeTests, Sealed, record_cases, state, verdict
 
 SOURCE = "check(double, args=(np.array([1.0, 2.0]),), expect=np.array([2.0, 4.0]), msg='multiply by 2')\n"
 
@@ -48,11 +48,34 @@ def test_missing_duplicated_forged_or_malformed_records_fail(outputs, words):
     assert words in verdict(outputs, sealed())
 
 
-def test_a_memory_error_in_a_test_is_a_limit_not_a_wrong_answer():
+def test_a_memory_error_in_a_test_fails_that_test_with_the_reason():
     outcome = record(None)
     outcome["data"][checks.MIME]["results"][0] = {"error": {"type": "MemoryError", "mro": ["MemoryError"]}}
-    with pytest.raises(LimitExceeded, match="memory"):
-        verdict([outcome], sealed())
+    assert verdict([outcome], sealed()) == "double: it ran out of memory (the kernel's memory cap). multiply by 2"
+
+
+def test_an_undefined_function_is_explained_by_its_failed_cell_and_only_then():
+    outcome = record(None)
+    message = "name 'double' is not defined (did you run the cell that defines it?)"
+    outcome["data"][checks.MIME]["results"][0] = {
+        "error": {"type": "NameError", "mro": ["NameError"], "message": message}
+    }
+    why = "its cell, cell 3 (double), has a SyntaxError at line 2: expected ':'"
+    assert verdict([outcome], sealed(), {"double": why}) == f"double is not defined: {why}."
+    assert verdict([outcome], sealed(), {"other": why}).startswith(f"double: raised NameError: {message}")
+
+
+def test_a_limit_a_result_too_large_and_a_reference_import_each_fail_with_their_reason():
+    for field, value, words in (
+        ("guilty", "this test timed out after 3 s.", "this test timed out after 3 s."),
+        ("too_large", 40 << 20, "the result is too large (40.0 MiB"),
+    ):
+        resources = {}
+        state(resources).sealed["test_double"] = sealed()
+        target = getattr(state(resources), field)
+        target["test_double"] = value
+        _, resources = JudgeTests()(notebook([record(np.array([2.0, 4.0]))]), resources)
+        assert state(resources).verdicts["test_double"].startswith(words)
 
 
 def notebook(outputs):

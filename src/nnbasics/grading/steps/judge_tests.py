@@ -7,27 +7,51 @@ verdict as the cell's only output: nothing when it passed, one
 source back. nbgrader's ``SaveAutoGrades``, which runs after this step,
 scores that output as it scores any test cell. Anything missing, duplicated,
 malformed or forged fails closed.
+
+A test fails without its record being read when its answer imports the
+reference (``flagged``), when a cell that hit a limit costs it (``guilty``),
+or when its record was too large to keep (``too_large``). A function that is
+not defined because its cell failed is reported with that cell's failure
+(``cell_errors``): "sigmoid is not defined: its cell, cell 8 (sigmoid), has a
+SyntaxError at line 1: expected ':'".
 """
 
 import json
+import re
 
 from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Integer
 
 from .. import checks
 from ..course import nbgrader_meta
-from .state import LimitExceeded, state
+from ..limits import MAX_RECORD_BYTES, bounded_text
+from .state import state
 
 REFERENCE_IMPORTED = "the notebook imports the nnbasics reference implementation, which is not allowed in an answer."
+_UNDEFINED = re.compile(r"name '([A-Za-z_]\w*)' is not defined")
 
 
 def _error_output(message):
     return NotebookNode(output_type="error", ename="AssertionError", evalue=message, traceback=[message])
 
 
-def verdict(outputs, sealed):
-    """Judge a probe cell's outputs against its ``Sealed`` cases: None if all pass, else the first failure."""
-    records = [o for o in outputs if o.get("output_type") == "display_data" and checks.MIME in o.get("data", {})]
+def too_large(nbytes, limit):
+    """The failure of a test whose result was not kept."""
+    return f"the result is too large ({nbytes / 2**20:.1f} MiB; a test's results may take {limit >> 20} MiB)."
+
+
+def verdict(outputs, sealed, cell_errors=None):
+    """Judge a probe cell's outputs against its ``Sealed`` cases: None if all pass, else the first failure.
+
+    ``cell_errors`` maps a name to what happened to the cell meant to define
+    it, for a case that fails because that name is undefined.
+    """
+    records = [
+        o
+        for o in outputs
+        if o.get("output_type") == "display_data" and isinstance(o.get("data"), dict) and checks.MIME in o["data"]
+    ]
     if len(records) != 1:
         return "no result came back from the kernel" if not records else "the test produced several results"
     try:  # nbformat hands back NotebookNodes; the judge trusts only plain JSON types
@@ -45,8 +69,14 @@ def verdict(outputs, sealed):
     for case, outcome in zip(cases, record["results"]):
         if not isinstance(outcome, dict):
             return "the test's result was malformed"
-        if any(str(name).endswith("MemoryError") for name in (outcome.get("error") or {}).get("mro", [])):
-            raise LimitExceeded("a test ran out of memory (the kernel's memory cap)")
+        error = outcome.get("error")
+        if isinstance(error, dict) and not isinstance(case.expect, checks.Raises):
+            message = error.get("message")
+            undefined = _UNDEFINED.match(message) if error.get("type") == "NameError" and type(message) is str else None
+            if undefined and undefined[1] in (cell_errors or {}):
+                return f"{undefined[1]} is not defined: {cell_errors[undefined[1]]}."
+            if any(str(name).endswith("MemoryError") for name in error.get("mro") or []):
+                return checks.failure(case.fn, case.args, "it ran out of memory (the kernel's memory cap)", case.msg)
         args_digest = checks.digest([case.args, case.kwargs])
         why = checks.judge(outcome, case.expect, case.rtol, case.atol, args_digest)
         if why:
@@ -57,6 +87,10 @@ def verdict(outputs, sealed):
 class JudgeTests(NbGraderPreprocessor):
     """Judge each probe here and give the test cell its verdict as output, and its source back."""
 
+    max_record_bytes = Integer(MAX_RECORD_BYTES, help="largest result of one test, bytes (for the message)").tag(
+        config=True
+    )
+
     def preprocess(self, nb, resources):
         graded = state(resources)
         for cell in nb.cells:
@@ -64,7 +98,15 @@ class JudgeTests(NbGraderPreprocessor):
             if gid not in graded.sealed:
                 continue
             sealed = graded.sealed[gid]
-            why = REFERENCE_IMPORTED if gid in graded.flagged else verdict(cell.get("outputs", []), sealed)
+            if gid in graded.flagged:
+                why = REFERENCE_IMPORTED
+            elif gid in graded.guilty:
+                why = graded.guilty[gid]
+            elif gid in graded.too_large:
+                why = too_large(graded.too_large[gid], self.max_record_bytes)
+            else:
+                why = verdict(cell.get("outputs", []), sealed, graded.cell_errors)
+            why = None if why is None else bounded_text(why)
             cell.source = sealed.source
             cell.outputs = [] if why is None else [_error_output(why)]
             graded.verdicts[gid] = why

@@ -7,14 +7,21 @@ that a reader finds the whole hand-over here:
 - ``MatchCells`` and ``AuditLockedCells`` write ``notes`` (what was repaired);
 - ``FlagReferenceImports`` writes ``flagged`` (tests whose answer imports the reference);
 - ``SealTests`` writes ``sealed`` (each test's cases, nonce and trusted source);
-- ``ProbeExecute`` reads ``sealed`` (to know the probe cells);
-- ``JudgeTests`` reads ``sealed`` and ``flagged`` and writes ``verdicts``.
+- ``ProbeExecute`` reads ``sealed`` (to know the probe cells) and writes ``guilty`` (tests a
+  cell that hit a limit costs), ``too_large`` (results refused for their size) and
+  ``cell_errors`` (why a name may be undefined: its cell failed);
+- ``JudgeTests`` reads all of these and writes ``verdicts``.
+
+The notebook's clock (``deadline``) is started by whoever starts grading it
+(``grade.grade``, or ``ProbeExecute`` at its first cell when run on its own):
+the notebook time limit covers every step, not only the execution.
 
 Only plain data lives here: never a kernel or another live object, because
 nbconvert may copy ``resources``.
 """
 
 from dataclasses import dataclass, field
+from time import monotonic
 from typing import NamedTuple
 
 KEY = "nnbasics"
@@ -50,6 +57,21 @@ class GradingState:
     flagged: set = field(default_factory=set)  # test grade_ids scored 0: their answer imports nnbasics
     sealed: dict = field(default_factory=dict)  # test grade_id -> Sealed
     verdicts: dict = field(default_factory=dict)  # test grade_id -> failure message, or None when it passed
+    guilty: dict = field(default_factory=dict)  # test grade_id -> why its cell's limit costs it its points
+    too_large: dict = field(default_factory=dict)  # test grade_id -> bytes of a result too large to keep
+    cell_errors: dict = field(default_factory=dict)  # name -> what happened to the cell meant to define it
+    deadline: float | None = None  # time.monotonic() by which the notebook must be graded
+    time_limit: float = 0.0  # the notebook time limit (seconds) the deadline comes from
+
+    def start_clock(self, seconds, started=None):
+        """Start the notebook's time limit (once): ``seconds`` from ``started`` (a ``monotonic()``), or now."""
+        if self.deadline is None:
+            self.deadline, self.time_limit = (monotonic() if started is None else started) + seconds, seconds
+
+    def check_clock(self, doing=""):
+        """Raise ``LimitExceeded`` if the notebook's time is up; ``doing`` says what was under way."""
+        if self.deadline is not None and monotonic() > self.deadline:
+            raise LimitExceeded(out_of_time(self.time_limit, doing))
 
 
 def state(resources):
@@ -61,4 +83,9 @@ def state(resources):
 
 
 class LimitExceeded(Exception):
-    """The learner's notebook hit a time, memory or output limit; the message says which."""
+    """The notebook could not be graded within its limits (time, or a kernel that died twice); the message says why."""
+
+
+def out_of_time(seconds, doing=""):
+    """The sentence of a notebook that ran out of time; ``doing`` names what was under way (a cell)."""
+    return f"the notebook took longer than its {seconds:g} s time limit" + (f" ({doing})" if doing else "")
