@@ -50,7 +50,7 @@ def test_missing_and_pending_submissions(graded_class, nnb, tmp_path):
         == json.loads((graded_class["report"] / "report.json").read_text())["assignments"]["01_neuron"]["tests"]
     )
     lines = (tmp_path / "r" / "submissions.csv").read_text().splitlines()
-    assert "kim,01_neuron,missing,,12,no notebook in submitted/kim/01_neuron/,," in lines
+    assert "kim,01_neuron,missing,,14,no notebook in submitted/kim/01_neuron/,," in lines
     assert not any(line.startswith("lee,") for line in lines)
     page = (tmp_path / "r" / "index.html").read_text()
     assert "lee (01_neuron)" in page and "Run grade-class again" in page

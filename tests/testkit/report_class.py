@@ -1,19 +1,19 @@
 """The report tests' synthetic class: its item analysis is known by construction (tests/report grades it once).
 
-Ten students hand in 01_neuron (tests worth 2 points each, quizzes 1; 12 in all):
+Ten students hand in 01_neuron (five tests worth 2 points each, four quizzes 1; 14 in all):
 
 =======  ==================================================================  =====
 student  answers                                                             score
 =======  ==================================================================  =====
-ada      her own neuron_forward (a table of activations); quiz_2 wrong          11
-ben      the model answers; quiz_2 wrong                                        11
-cara     naive sigmoid 1 / (1 + exp(-z)) (overflows) and a leaky relu             8
-dan      the same two wrong answers as cara                                       8
-eve      the same naive sigmoid                                                  10
-finn     dense_forward copied from nnbasics (its code, variables renamed)        12
-gus      the same copy, other names, comments and layout                        12
-hal      ada's neuron_forward, variables renamed and reformatted                12
-ivy      a cell that kills the kernel: crashed                                   –
+ada      her own neuron_forward (a table of activations); quiz_2 wrong          13
+ben      the model answers; quiz_2 wrong                                        13
+cara     naive sigmoid 1 / (1 + exp(-z)) (overflows) and a leaky relu            10
+dan      the same two wrong answers as cara                                      10
+eve      the same naive sigmoid                                                  12
+finn     dense_forward copied from nnbasics (its code, variables renamed)        14
+gus      the same copy, other names, comments and layout                        14
+hal      ada's neuron_forward, variables renamed and reformatted                14
+ivy      two cells that kill the kernel (it dies again after the one restart)     –
 jo       a file that is not a notebook: invalid                                  –
 =======  ==================================================================  =====
 
@@ -50,6 +50,8 @@ HARDEST_FIRST = (
     "test_neuron_forward",
     "test_dense_forward",
     "test_quiz_1",
+    "test_quiz_3",
+    "test_quiz_4",
 )
 NAIVE_SIGMOID = mutants.answers(A, "sigmoid", 0)["sigmoid"]
 LEAKY_RELU = mutants.answers(A, "relu", 2)["relu"]
@@ -124,8 +126,9 @@ def build_class(root):
     hand_in("finn", {"dense_forward": FINN_DENSE})
     hand_in("gus", {"dense_forward": GUS_DENSE})
     hand_in("hal", {"neuron_forward": HAL_NEURON})
-    crash = solved(A)
+    crash = solved(A)  # two cells that kill the kernel: it dies again after the grader's one restart
     crash.cells.insert(cell_index(crash, "checks") + 1, nbformat.v4.new_code_cell("import os\nos._exit(1)"))
+    crash.cells.append(nbformat.v4.new_code_cell("import os\nos._exit(2)"))
     write(crash, sub / "ivy" / A / f"{A}.ipynb")
     (sub / "jo" / A).mkdir(parents=True)
     (sub / "jo" / A / f"{A}.ipynb").write_text("{ not json", encoding="utf-8")
