@@ -114,13 +114,15 @@ def _graded_tests(assignment, resources):
 # -- grading -----------------------------------------------------------------------------
 
 
-def grade(data, path, limits=None, assignment=None, html_dir=None, adopt=None):
+def grade(data, path, limits=None, assignment=None, html_dir=None, adopt=None, keep_notebook=False):
     """Grade a notebook given as bytes; ``path`` is only used to name it.
 
     ``adopt`` is ``(kernel_dir, pid)`` of a kernel that the parent process
     launched ahead (``kernel.launch_ahead``) with the same limits; without
     it, a kernel is launched here, before the notebook is sanitized, so that
-    it boots meanwhile.
+    it boots meanwhile. With ``keep_notebook`` the entry also holds, under
+    ``"notebook"``, the graded notebook as JSON text (the sanitized one when
+    it crashed), for nbgrader's ``autograded/`` folder.
 
     Returns
     -------
@@ -159,28 +161,33 @@ def grade(data, path, limits=None, assignment=None, html_dir=None, adopt=None):
                 "metadata": {"path": course},
             }
             resources["nbgrader"]["db_url"] = f"sqlite:///{db}"
+            kept = {}
             try:
                 nb, resources = pipeline.sanitize(nb, resources, config)
+                if keep_notebook:  # before the probes replace the tests: what an instructor reviews if it crashes
+                    kept["notebook"] = nbformat.writes(nb)
                 nb, resources = pipeline.autograde(nb, resources, config, km)
             except LimitExceeded as e:
                 reason = f"not graded: {e}"
                 tests = [_test_record(gid, 0.0, points(assignment)[gid], reason) for gid in test_ids(assignment)]
-                return _entry(str(path), assignment, "crashed", str(e), tests)
+                return _entry(str(path), assignment, "crashed", str(e), tests) | kept
             tests = _graded_tests(assignment, resources)
+            if keep_notebook:
+                kept["notebook"] = nbformat.writes(nb)
             if html_dir is not None:
                 write_feedback_html(nb, resources, Path(html_dir) / f"{Path(path).stem}.html")
     finally:
         kernel.shut_down(km)
-    return _entry(str(path), assignment, "graded", None, tests)
+    return _entry(str(path), assignment, "graded", None, tests) | kept
 
 
-def grade_one(item, limits, assignment=None, html_dir=None, adopt=None):
+def grade_one(item, limits, assignment=None, html_dir=None, adopt=None, keep_notebook=False):
     """Grade one ``(path, bytes or error message)`` item; never raises."""
     path, data = item
     if isinstance(data, str):  # the file could not be read: data is the reason
         return ungraded(path, assignment, "invalid", data)
     try:
-        return grade(data, path, limits, assignment, html_dir, adopt)
+        return grade(data, path, limits, assignment, html_dir, adopt, keep_notebook)
     except Exception as e:  # a grader fault must still be one clear line, not a traceback
         return ungraded(path, assignment, "crashed", f"the grader failed on {Path(path).name}: {e}")
 

@@ -24,6 +24,7 @@ from traitlets import Float, Integer
 
 from .. import checks
 from ..course import nbgrader_meta
+from ..kernel import SandboxKernelManager
 from .state import LimitExceeded, state
 
 
@@ -33,6 +34,12 @@ class ProbeExecute(Execute):
     notebook_timeout = Float(120.0, help="wall-clock limit for the whole notebook, seconds").tag(config=True)
     max_output_bytes = Integer(1 << 20, help="output the kernel may send, bytes (test results aside)").tag(config=True)
     memory_mb = Integer(2048, help="the kernel's memory cap, for messages").tag(config=True)
+
+    def __init__(self, **kwargs):
+        # nbgrader's Execute passes AsyncKernelManager as an argument, which would beat any configuration: the
+        # kernel this step starts itself (stock `nbgrader autograde`, formgrader's button) is the sandboxed one
+        kwargs["kernel_manager_class"] = SandboxKernelManager
+        super().__init__(**kwargs)
 
     def preprocess(self, nb, resources=None, km=None):
         """Execute ``nb``; ``km`` is a kernel manager whose kernel the caller launched (or None: start one).
