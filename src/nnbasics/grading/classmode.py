@@ -178,7 +178,7 @@ def scheduler_address(text):
     local = re.fullmatch(r"local:(\d+)", text)
     if local and int(local[1]) >= 1:
         return text
-    if re.fullmatch(r"((tcp|tls|ws|wss|ucx)://)?(\[[0-9a-fA-F:]+\]|[\w.-]+):\d{1,5}", text):
+    if not text.startswith("local:") and re.fullmatch(r"((tcp|tls|ws|wss|ucx)://)?(\[[0-9a-fA-F:]+\]|[\w.-]+):\d{1,5}", text):
         return text
     raise argparse.ArgumentTypeError(
         f"{text!r} is not a Dask scheduler address (tcp://HOST:PORT, HOST:PORT, or local:N for N local workers)"
@@ -216,6 +216,11 @@ class Interrupts:
             self._pending = self._pending or signum
             return
         raise self._exception(signum)
+
+    def ignore(self):
+        """From now on (the run is stopping), a second Ctrl-C or SIGTERM must not cut the clean-up short."""
+        for signum in self._saved:
+            signal.signal(signum, signal.SIG_IGN)
 
     @contextlib.contextmanager
     def held(self):
@@ -366,8 +371,7 @@ def run_local(tasks, jobs, limits, expected, on_result):
                 else:
                     queue.insert(0, task)
             pool.shutdown(wait=False, cancel_futures=True)
-        except BaseException:
-            stop_children()  # Ctrl-C, SIGTERM: no worker (nor its kernel) outlives this command
+        except BaseException:  # Ctrl-C, SIGTERM: the caller stops the workers (and their kernels)
             pool.shutdown(wait=False, cancel_futures=True)
             raise
         else:
@@ -398,6 +402,10 @@ def dask_client(address):
         except (OSError, TimeoutError) as e:
             raise UsageError(f"cannot reach the Dask scheduler at {address} ({type(e).__name__})") from None
         with client:
+            try:
+                client.wait_for_workers(1, timeout=60)
+            except TimeoutError:
+                raise UsageError(f"no Dask worker joined the scheduler at {address} within 60 s") from None
             yield client
     finally:
         if cluster is not None:
@@ -721,7 +729,8 @@ def _grade_class(args):
                     print(f"repaired the gradebook or feedback of {repaired} submission(s) from the journal")
                 _grade(run, todo, client, limits, expected, args.jobs or os.cpu_count() or 1, interrupts)
         except KeyboardInterrupt as e:
-            stop_children()
+            interrupts.ignore()
+            stop_children()  # no worker (nor its kernel) outlives this command
             signame = "SIGTERM" if isinstance(e, Terminated) else "SIGINT"
             print(
                 f"nnbasics grade-class: interrupted ({signame}); {run.graded} submission(s) graded and saved; "
