@@ -90,9 +90,9 @@ def other_hidden_tests(folder):
 def test_a_worker_with_other_hidden_tests_refuses(tmp_path, run):
     scheduler_file = tmp_path / "scheduler.json"
     env = with_scripts_on_path()
+    options = ["--host", "127.0.0.1", "--port", "0", "--dashboard-address", "127.0.0.1:0"]
     scheduler = subprocess.Popen(
-        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0"]
-        + ["--dashboard-address", "127.0.0.1:0", "--scheduler-file", str(scheduler_file)],
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", *options, "--scheduler-file", str(scheduler_file)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

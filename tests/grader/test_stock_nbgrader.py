@@ -64,11 +64,13 @@ def test_stock_autograde_grades_outside_the_kernel(course):
     full = points("01_neuron")
     honest, _ = grades(course, "honest")
     assert honest == full
-    for attack in ("patch_numpy", "transformer"):
+    for attack in ("patch_numpy", "transformer"):  # the transformer also blanks the attacker's later answers
         scores, comments = grades(course, attack)
         assert scores["test_sigmoid"] == 0, attack
-        assert sum(scores.values()) == sum(full.values()) - full["test_sigmoid"], (attack, scores)
+        assert sum(scores.values()) <= sum(full.values()) - full["test_sigmoid"], (attack, scores)
         assert "sigmoid:" in comments["sigmoid"]  # the verdict, where formgrader and the feedback show it
+    scores, _ = grades(course, "patch_numpy")
+    assert sum(scores.values()) == sum(full.values()) - full["test_sigmoid"]  # nothing else lost or gained
 
 
 def test_the_sanitize_notes_cross_to_the_gradebook(course):

@@ -84,16 +84,21 @@ def release(root=ROOT):
 def refresh_gradebook(root=ROOT):
     """Record ``root/solutions`` in ``root/gradebook.db`` (if there is one), as generate_assignment does.
 
+    Only assignments the gradebook holds and whose cells differ are touched.
     Returns the assignments whose cells nbgrader refused to change, with the
     reason (it will not add or remove cells of a notebook with submissions).
     """
-    from .material import refresh
+    from nbgrader.api import Gradebook
+
+    from .material import gradebook_differences, refresh
 
     db = Path(root) / "gradebook.db"
     if not db.exists():
         return {}
+    with Gradebook(f"sqlite:///{db}") as gb:
+        stale = [a for a in ASSIGNMENTS if gradebook_differences(gb, a) not in ([], ["(missing)"])]
     refused = {}
-    for assignment in ASSIGNMENTS:
+    for assignment in stale:
         try:
             refresh(f"sqlite:///{db}", assignment, nbformat.read(notebook_path(root, "solutions", assignment), 4))
         except RuntimeError as e:

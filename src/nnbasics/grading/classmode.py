@@ -178,7 +178,9 @@ def scheduler_address(text):
     local = re.fullmatch(r"local:(\d+)", text)
     if local and int(local[1]) >= 1:
         return text
-    if not text.startswith("local:") and re.fullmatch(r"((tcp|tls|ws|wss|ucx)://)?(\[[0-9a-fA-F:]+\]|[\w.-]+):\d{1,5}", text):
+    if not text.startswith("local:") and re.fullmatch(
+        r"((tcp|tls|ws|wss|ucx)://)?(\[[0-9a-fA-F:]+\]|[\w.-]+):\d{1,5}", text
+    ):
         return text
     raise argparse.ArgumentTypeError(
         f"{text!r} is not a Dask scheduler address (tcp://HOST:PORT, HOST:PORT, or local:N for N local workers)"
@@ -269,7 +271,10 @@ def grade_task(data, path, assignment, limits, expected):
 
     differ = differences(material(), expected)
     if differ:
-        return {"refused": f"its grading material differs from this course's ({', '.join(differ)})", "by": _worker()}
+        return {
+            "refused": f"its grading material differs from this course's ({', '.join(differ)})",
+            "by": _worker_name(),
+        }
     other = _other_assignment(data, assignment)
     if other:
         from .grade import ungraded
@@ -294,7 +299,7 @@ def _other_assignment(data, assignment):
     return found if found not in (None, assignment) else None
 
 
-def _worker():
+def _worker_name():
     try:
         from distributed import get_worker
 
@@ -303,21 +308,37 @@ def _worker():
         return f"the local worker {os.getpid()}"
 
 
+_WORKER = {"busy": False, "stopping": False}  # this worker process's state, for its SIGTERM handler
+
+
 def _worker_start():
-    # forked from a process whose handlers hold signals back: a worker stops at once, cleaning up its kernel
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    # Ctrl-C in a terminal reaches every process of the group: only the command decides, and stops the workers
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _worker_stop)
 
 
 def _worker_stop(signum, frame):
-    raise SystemExit(128 + signum)
+    """SIGTERM from the command: leave now if idle; else kill the kernel, so the grading ends and cleans up."""
+    import psutil
+
+    _WORKER["stopping"] = True
+    if not _WORKER["busy"]:
+        os._exit(128 + signum)
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            child.kill()
 
 
 def _local_task(*args):
+    if _WORKER["stopping"]:
+        os._exit(128 + signal.SIGTERM)
+    _WORKER["busy"] = True
     try:
         return grade_task(*args)
-    except (KeyboardInterrupt, SystemExit):  # the kernel is shut down by now (grade's finally): leave at once
-        os._exit(128 + signal.SIGTERM)
+    finally:
+        _WORKER["busy"] = False
+        if _WORKER["stopping"]:  # the kernel is shut down and its folders are gone by now (grade's finally)
+            os._exit(128 + signal.SIGTERM)
 
 
 def _crashed(task, why):
@@ -691,14 +712,25 @@ def open_gradebook(root):
 
 def grade_class_command(args):
     """Run ``nnbasics grade-class``; returns the exit status (0 all graded, 1 some not, 2 usage, 130/143 signal)."""
-    try:
-        return _grade_class(args)
-    except UsageError as e:
-        print(f"nnbasics grade-class: error: {e}", file=sys.stderr)
-        return USAGE
+    with Interrupts() as interrupts:
+        try:
+            return _grade_class(args, interrupts)
+        except UsageError as e:
+            print(f"nnbasics grade-class: error: {e}", file=sys.stderr)
+            return USAGE
+        except KeyboardInterrupt as e:
+            interrupts.ignore()
+            stop_children()  # no worker (nor its kernel) outlives this command
+            signame, signum = ("SIGTERM", signal.SIGTERM) if isinstance(e, Terminated) else ("SIGINT", signal.SIGINT)
+            print(
+                f"nnbasics grade-class: interrupted ({signame}); {e.args[0] if e.args else 'nothing was graded'}; "
+                "run it again to grade the rest",
+                file=sys.stderr,
+            )
+            return 128 + signum
 
 
-def _grade_class(args):
+def _grade_class(args, interrupts):
     from .material import fingerprint, material
 
     submitted = Path(args.submitted)
@@ -716,28 +748,19 @@ def _grade_class(args):
 
     from .gradebook import template_gradebook
 
-    with Interrupts() as interrupts:
-        try:
-            template_gradebook()  # built (or found) before the workers fork, so they share it
-            with contextlib.ExitStack() as stack:
-                client = stack.enter_context(dask_client(args.scheduler)) if args.scheduler else None
-                with interrupts.held():
-                    run.gb = stack.enter_context(open_gradebook(root))
-                    repaired = sum(run.publish(s, run.journal[s.key]) for s in kept)
-                    run.write_csv()
-                if repaired:
-                    print(f"repaired the gradebook or feedback of {repaired} submission(s) from the journal")
-                _grade(run, todo, client, limits, expected, args.jobs or os.cpu_count() or 1, interrupts)
-        except KeyboardInterrupt as e:
-            interrupts.ignore()
-            stop_children()  # no worker (nor its kernel) outlives this command
-            signame = "SIGTERM" if isinstance(e, Terminated) else "SIGINT"
-            print(
-                f"nnbasics grade-class: interrupted ({signame}); {run.graded} submission(s) graded and saved; "
-                "run it again to grade the rest",
-                file=sys.stderr,
-            )
-            return 128 + (signal.SIGTERM if isinstance(e, Terminated) else signal.SIGINT)
+    try:
+        template_gradebook()  # built (or found) before the workers fork, so they share it
+        with contextlib.ExitStack() as stack:
+            client = stack.enter_context(dask_client(args.scheduler)) if args.scheduler else None
+            with interrupts.held():
+                run.gb = stack.enter_context(open_gradebook(root))
+                repaired = sum(run.publish(s, run.journal[s.key]) for s in kept)
+                run.write_csv()
+            if repaired:
+                print(f"repaired the gradebook or feedback of {repaired} submission(s) from the journal")
+            _grade(run, todo, client, limits, expected, args.jobs or os.cpu_count() or 1, interrupts)
+    except KeyboardInterrupt as e:
+        raise type(e)(f"{run.graded} submission(s) graded and saved") from None
     return _summary(run, kept)
 
 
