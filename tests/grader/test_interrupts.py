@@ -2,8 +2,10 @@
 
 A small class (4 students x 2 assignments, one notebook resubmitted every few
 runs) is graded by 20 runs of ``nnbasics grade-class``, each sent SIGINT or
-SIGTERM (alternately) at a random moment of its first seconds, then by one
-run left to finish. After every run the journal, the CSV and the gradebook
+SIGTERM (alternately) at a random moment: of its first seconds (starting,
+planning, opening the gradebook) for half of them, around its first or second
+saved result (grading, saving) for the other half; then by one run left to
+finish. After every run the journal, the CSV and the gradebook
 agree and no process the run started is left; at the end ``nbgrader export``
 agrees too, and every version (sha256) of every submission was graded exactly
 once (journal lines per sha).
@@ -62,6 +64,14 @@ def journal_lines(root):
     return out
 
 
+def wait_for_results(proc, root, lines, timeout=90):
+    """Wait until the journal has ``lines`` lines (or the run ended); returns 0 (an extra delay to add to)."""
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and len(journal_lines(root)) < lines and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return 0.0
+
+
 def assert_agreement(root):
     """The CSV, the gradebook and the journal hold the same result for every submission."""
     journal = results.load(root)
@@ -95,8 +105,12 @@ def test_twenty_interrupted_runs_then_a_resume_agree_and_grade_each_version_once
             resubmit(root / "submitted" / f"s{i % 3}" / ASSIGNMENTS[i % 2] / f"{ASSIGNMENTS[i % 2]}.ipynb", i)
         before = len(journal_lines(root))
         proc = subprocess.Popen(cmd, cwd=root, env=grader_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if i % 4 < 2:  # at a random moment of its first seconds: starting, planning, opening the gradebook
+            moment = rng.uniform(0.5, 4.0)
+        else:  # at a random moment around its first or second saved result, while other notebooks are graded
+            moment = wait_for_results(proc, root, before + rng.randint(1, 2)) + rng.uniform(0.0, 1.0)
         try:
-            proc.wait(timeout=rng.uniform(1.0, 6.0))
+            proc.wait(timeout=moment)
         except subprocess.TimeoutExpired:
             pass
         ours = [] if proc.poll() is not None else psutil.Process(proc.pid).children(recursive=True)

@@ -198,7 +198,7 @@ class Interrupts:
     """
 
     def __init__(self):
-        self._depth, self._pending, self._saved = 0, None, {}
+        self._depth, self._pending, self._saved, self._done = 0, None, {}, False
 
     def __enter__(self):
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -206,8 +206,9 @@ class Interrupts:
         return self
 
     def __exit__(self, *exc):
-        for signum, handler in self._saved.items():
-            signal.signal(signum, handler)
+        if not self._done:
+            for signum, handler in self._saved.items():
+                signal.signal(signum, handler)
 
     @staticmethod
     def _exception(signum):
@@ -223,6 +224,14 @@ class Interrupts:
         """From now on (the run is stopping), a second Ctrl-C or SIGTERM must not cut the clean-up short."""
         for signum in self._saved:
             signal.signal(signum, signal.SIG_IGN)
+
+    def done(self):
+        """Everything is saved and the command is ending: a signal now ends the process at once, with its status."""
+        self._done = True
+        sys.stdout.flush()  # what was said is said before any signal can end the process
+        sys.stderr.flush()
+        for signum in self._saved:
+            signal.signal(signum, lambda signum, frame: os._exit(128 + signum))
 
     @contextlib.contextmanager
     def held(self):
@@ -262,7 +271,8 @@ def grade_task(data, path, assignment, limits, expected):
 
     ``expected`` is the instructor's ``material.material()``; a worker whose
     own material differs refuses, returning ``{"refused": why}``. Otherwise it
-    returns the notebook entry (plain data, the graded notebook included).
+    returns the notebook entry (plain data), plus the graded notebook under
+    ``"notebook"`` and ``results.read_summary`` of the bytes under ``"read"``.
     Runs in a worker process (local pool or Dask worker) and needs only the
     installed package.
     """
@@ -279,10 +289,11 @@ def grade_task(data, path, assignment, limits, expected):
     if other:
         from .grade import ungraded
 
-        return ungraded(
-            path, assignment, "invalid", f"{Path(path).name} is the notebook of {other}, not of {assignment}"
-        )
-    return grade_one((path, data), limits, assignment, keep_notebook=True)
+        why = f"{Path(path).name} is the notebook of {other}, not of {assignment}"
+        entry = ungraded(path, assignment, "invalid", why)
+    else:
+        entry = grade_one((path, data), limits, assignment, keep_notebook=True)
+    return entry | {"read": results.read_summary(data)}
 
 
 def _other_assignment(data, assignment):
@@ -329,12 +340,16 @@ def _worker_stop(signum, frame):
             child.kill()
 
 
-def _local_task(*args):
+def _local_task(path, within, *args):
+    """A local worker's task: it reads the file itself, so only a path crosses the pool's pipe.
+
+    (A pipe full of notebooks would block the pool's feeder thread for good once its workers are stopped.)
+    """
     if _WORKER["stopping"]:
         os._exit(128 + signal.SIGTERM)
     _WORKER["busy"] = True
     try:
-        return grade_task(*args)
+        return grade_task(read_submission(path, within=within), str(path), *args)
     finally:
         _WORKER["busy"] = False
         if _WORKER["stopping"]:  # the kernel is shut down and its folders are gone by now (grade's finally)
@@ -355,8 +370,13 @@ class Task:
     data: bytes | str | None = None
     tries: int = 0
 
+    @property
+    def within(self):
+        """The folder the submission must not leave through a link: the student's own."""
+        return self.sub.folder.parent
+
     def load(self):
-        self.data = read_submission(self.sub.path, within=self.sub.folder.parent)
+        self.data = read_submission(self.sub.path, within=self.within)
         return self.data
 
 
@@ -378,7 +398,7 @@ def run_local(tasks, jobs, limits, expected, on_result):
             while queue or running:
                 while queue and len(running) < 2 * jobs:
                     task = queue.pop(0)
-                    args = (task.load(), str(task.sub.path), task.sub.assignment, limits, expected)
+                    args = (task.sub.path, task.within, task.sub.assignment, limits, expected)
                     running[pool.submit(_local_task, *args)] = task
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -447,6 +467,7 @@ def run_dask(client, tasks, limits, expected, on_result, window=None):
     def send(task):
         key = f"grade-{task.sub.student}-{task.sub.assignment}-{uuid.uuid4().hex}"
         args = (task.load(), str(task.sub.path), task.sub.assignment, limits, expected)
+        task.data = None  # the worker sends back what the journal keeps of it
         future = client.submit(grade_task, *args, key=key)
         running[future] = task
         pending.add(future)
@@ -467,12 +488,12 @@ def run_dask(client, tasks, limits, expected, on_result, window=None):
 # -- the results -----------------------------------------------------------------------------
 
 
-def _atomic_write(path, write, mode="w"):
-    """Write ``path`` through a temporary file beside it, flushed to disk, then renamed over it."""
+def _atomic_write(path, write):
+    """Write the text file ``path`` through a temporary file beside it, flushed to disk, then renamed over it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""})) as f:
+    with open(tmp, "w", encoding="utf-8", newline="") as f:
         write(f)
         f.flush()
         os.fsync(f.fileno())
@@ -599,10 +620,12 @@ class ClassRun:
         if "refused" in entry:  # reported, not graded: the next run (with a right worker) grades it
             self.refused.setdefault(f"{entry['by']} refused it: {entry['refused']}", []).append(sub.name)
             return
-        notebook = entry.pop("notebook", None)
+        notebook, summary = entry.pop("notebook", None), entry.pop("read", None)
+        if summary is None:  # graded here (unreadable), or its worker died: the bytes are read here
+            summary = results.read_summary(task.data if task.data is not None else task.load())
         if notebook is not None:
             _atomic_write(self.autograded(sub), lambda f: f.write(notebook))
-        rec = results.record(sub.student, sub.assignment, task.data, entry, self.fingerprint)
+        rec = results.record(sub.student, sub.assignment, None, entry, self.fingerprint, summary)
         rec["autograded"] = notebook is not None
         task.data = None
         results.append(self.root, rec)
@@ -728,6 +751,8 @@ def grade_class_command(args):
                 file=sys.stderr,
             )
             return 128 + signum
+        finally:
+            interrupts.done()
 
 
 def _grade_class(args, interrupts):

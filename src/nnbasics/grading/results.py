@@ -94,15 +94,28 @@ def answers_of(data):
     return answers
 
 
-def record(student, assignment, data, entry, fingerprint=""):
-    """The journal record of one graded submission (``data``: its bytes, or the reason it was unreadable)."""
+def read_summary(data):
+    """What the journal keeps of a submission's bytes (or of the reason they were unreadable): sha256 and answers.
+
+    Computed where the bytes are (a worker), so only this travels back.
+    """
     readable = isinstance(data, bytes)
+    return {
+        "notebook_sha256": hashlib.sha256(data).hexdigest() if readable else "",
+        "answers": answers_of(data) if readable else {},
+    }
+
+
+def record(student, assignment, data, entry, fingerprint="", summary=None):
+    """The journal record of one graded submission (``data``: its bytes, or the reason it was unreadable).
+
+    ``summary`` is ``read_summary(data)`` when it was computed elsewhere (``data`` is then not needed).
+    """
     return {
         "student_id": student,
         "assignment": assignment,
-        "notebook_sha256": hashlib.sha256(data).hexdigest() if readable else "",
         "graded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "fingerprint": fingerprint,
         "entry": entry,
-        "answers": answers_of(data) if readable else {},
+        **(summary or read_summary(data)),
     }
