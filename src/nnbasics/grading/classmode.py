@@ -33,6 +33,7 @@ import re
 import shutil
 import signal
 import sys
+import time
 import uuid
 import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -247,20 +248,36 @@ class Interrupts:
 
 
 def stop_children(grace=5.0):
-    """Stop every process this one started (workers, their kernels): SIGTERM, then SIGKILL after ``grace``."""
+    """Stop every process this one started (workers, their kernels): SIGTERM, then SIGKILL after ``grace``.
+
+    Exited children are left for their owner to reap (the process pool waits
+    for its workers; a worker reaped behind its back would count as alive for
+    ever), so "gone" means exited, zombie or not.
+    """
     import psutil
+
+    def gone(p):
+        try:
+            return p.status() == psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return True
+
+    def wait(procs):
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and not all(gone(p) for p in procs):
+            time.sleep(0.05)
 
     me = psutil.Process()
     everyone, direct = me.children(recursive=True), me.children()
     for p in direct:
         with contextlib.suppress(psutil.Error):
             p.terminate()
-    psutil.wait_procs(direct, timeout=grace)
-    rest = [p for p in everyone if p.is_running()]
+    wait(direct)
+    rest = [p for p in everyone if not gone(p)]
     for p in rest:
         with contextlib.suppress(psutil.Error):
             p.kill()
-    psutil.wait_procs(rest, timeout=grace)
+    wait(rest)
 
 
 # -- one task ------------------------------------------------------------------------------
@@ -625,6 +642,9 @@ class ClassRun:
             summary = results.read_summary(task.data if task.data is not None else task.load())
         if notebook is not None:
             _atomic_write(self.autograded(sub), lambda f: f.write(notebook))
+        else:  # now unreadable: an earlier version's notebook and page would show what is no longer graded
+            self.autograded(sub).unlink(missing_ok=True)
+            self.feedback_page(sub).unlink(missing_ok=True)
         rec = results.record(sub.student, sub.assignment, None, entry, self.fingerprint, summary)
         rec["autograded"] = notebook is not None
         task.data = None
