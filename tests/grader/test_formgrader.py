@@ -20,19 +20,10 @@ import urllib.request
 import pytest
 from nbgrader.api import Gradebook
 from testkit import classroom
+from testkit.chromium import CHROMIUM, CHROMIUM_ARGS
 
 from nnbasics._env import with_scripts_on_path
 from nnbasics.grading.gradebook import points
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 pytestmark = pytest.mark.slow
 

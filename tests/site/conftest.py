@@ -17,19 +17,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from testkit.chromium import CHROMIUM, CHROMIUM_ARGS
 
 from nnbasics._env import with_scripts_on_path
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def mkdocs_env(extra_pythonpath=None):

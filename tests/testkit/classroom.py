@@ -1,7 +1,7 @@
 """A class graded once per test run, an nbgrader course as an instructor sets one up, and the leak search.
 
 ``graded_class(tmp_path_factory, run)`` builds (once per test run, shared by
-the xdist workers under a file lock, as tests/exercises/conftest.py does) a
+the xdist workers under a file lock: ``once.built_once``) a
 course root whose ``submitted/`` holds, for all five assignments, a correct,
 a wrong (the first mutant of every graded function, a wrong quiz letter), an
 empty (as released) and a quiz-blank student, and for 01_neuron alone: an
@@ -14,7 +14,6 @@ keeps its exit status and output. Tests read it; a test that writes copies it.
 independently of the grader: what a feedback page must never show.
 """
 
-import fcntl
 import json
 import os
 import re
@@ -32,6 +31,7 @@ from nnbasics.assignments import ASSIGNMENTS
 
 from . import mutants
 from .notebooks import REPO, cell_index, released, solved, write
+from .once import built_once
 
 WRONG_SIGMOID = "def sigmoid(z):\n    return np.zeros_like(np.asarray(z, dtype=float))\n"
 PATCH_NUMPY = (
@@ -128,24 +128,9 @@ def _build(root, run):
     )
 
 
-def shared(tmp_path_factory, name, build):
-    """``build(root)`` once per test run (per xdist session, under an exclusive lock); returns ``root``."""
-    uid = os.environ.get("PYTEST_XDIST_TESTRUNUID")
-    base = tmp_path_factory.getbasetemp().parent if uid else tmp_path_factory.getbasetemp()
-    root = base / f"{name}-{uid or 'serial'}"
-    with open(f"{root}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # blocks until the worker building it is done
-        if not (root / ".built").exists():
-            shutil.rmtree(root, ignore_errors=True)
-            root.mkdir()
-            build(root)
-            (root / ".built").touch()
-    return root
-
-
 def graded_class(tmp_path_factory, run):
     """The graded class's root (read-only: copy it to change anything) and its run: ``(root, run dict)``."""
-    root = shared(tmp_path_factory, "graded-class", lambda r: _build(r, run))
+    root = built_once(tmp_path_factory, "graded-class", lambda r: _build(r, run))
     return root, json.loads((root / "run.json").read_text())
 
 
