@@ -94,6 +94,7 @@ def test_generate_feedback_strips_plain_nbgraders_tracebacks(tmp_path):
     assert classroom.nbgrader(root, "autograde", "01_neuron").returncode == 0
     assert classroom.nbgrader(root, "generate_feedback", "01_neuron").returncode == 0
     before = classroom.leaks(pages(root))
+    print(f"leak search, plain nbgrader's own feedback: {before[0]} files, {len(before[3])} hits")
     assert before[3], "plain nbgrader's feedback should have quoted hidden tests"  # what this course prevents
     shutil.copy(classroom.REPO / "nbgrader_config.py", root)
     done = classroom.nbgrader(root, "generate_feedback", "01_neuron", "--force")
