@@ -96,6 +96,7 @@ def test_gradebook_journal_and_export_agree_with_the_csv(graded, grader_env, tmp
     rows = read(root / "class-grades.csv")
     journal = results.load(root)
     assert set(journal) == {k for k, r in rows.items() if r["status"] != "missing"}
+    assert len(results.journal_path(root).read_text().splitlines()) == len(journal)  # each graded once
     for key, rec in journal.items():
         assert rec["notebook_sha256"] == rows[key]["notebook_sha256"] and rec["entry"]["status"] == rows[key]["status"]
     assert "def relu" in journal["correct", "01_neuron"]["answers"]["relu"]

@@ -1,12 +1,12 @@
 """``nnbasics grade-class``: grade a class's submissions, locally or on a Dask cluster, into nbgrader's layout.
 
 Submissions follow nbgrader's layout ``SUBMITTED_DIR/<student>/<assignment>/<notebook>.ipynb``;
-the course root is SUBMITTED_DIR's parent. Each submission is a task: its
-bytes go to a worker (a local process, or a Dask worker anywhere) with the
-fingerprint of the grading material (``material.py``); the worker refuses a
-task whose material is not its own, and otherwise grades it exactly as
-``nnbasics grade`` does (same sandbox, limits and verdicts) and sends the
-result back as data. This process alone writes, for each result, in this
+the course root is SUBMITTED_DIR's parent. Each submission is a task for a
+worker (a local process, which reads the file itself, or a Dask worker
+anywhere, which gets its bytes), with the fingerprint of the grading material
+(``material.py``): the worker refuses a task whose material is not its own,
+and otherwise grades it exactly as ``nnbasics grade`` does (same sandbox,
+limits and verdicts) and sends the result back as data. This process alone writes, for each result, in this
 order and with SIGINT/SIGTERM held back until all of it is written:
 
 1. ``autograded/<student>/<assignment>/<assignment>.ipynb``: the graded notebook, for formgrader;
@@ -47,7 +47,6 @@ from .inputs import read_submission
 from .limits import Limits
 
 HEADER = ("student_id", "assignment", "status", "score", "max_score", "reason", "graded_at", "notebook_sha256")
-DEFAULT_OUT = "class-grades.csv"
 USAGE, NOT_ALL_GRADED, ALL_GRADED = 2, 1, 0
 MAX_TRIES = 3  # a submission that takes its worker down this many times is reported crashed
 # CPython 3.11's parser keeps one process-wide counter when it turns syntax trees into objects: a thread of a
@@ -827,10 +826,10 @@ def _grade(run, todo, client, limits, expected, jobs, interrupts):
                 run.save(task, entry)
             progress.advance(bar)
 
-        for task in todo:  # a file that cannot be read (a FIFO, a link out of its folder) is invalid at once
-            if isinstance(task.data, str):
-                on_result(task, _invalid(task))
+        unreadable = [t for t in todo if isinstance(t.data, str)]
         rest = [t for t in todo if t.data is None]
+        for task in unreadable:  # a file that cannot be read (a FIFO, a link out of its folder) is invalid at once
+            on_result(task, _invalid(task))
         if client is not None:
             run_dask(client, rest, limits, expected, on_result)
         elif rest:
