@@ -8,6 +8,8 @@ import argparse
 import os
 import sys
 
+from .assignments import ASSIGNMENTS
+
 USAGE_ERROR = 2
 
 
@@ -16,6 +18,27 @@ class _Parser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         print(f"nnbasics: error: {message}", file=sys.stderr)
         sys.exit(USAGE_ERROR)
+
+
+def _at_least(low, kind=float):
+    """An argparse type: a number of ``kind`` no smaller than ``low`` (else a usage error naming the value)."""
+
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
+        if not value >= low:  # also refuses nan
+            raise argparse.ArgumentTypeError(f"{text} is less than {low:g}")
+        return value
+
+    return parse
+
+
+def _scheduler(text):
+    from .grading.classmode import scheduler_address
+
+    return scheduler_address(text)
 
 
 def build_parser():
@@ -28,24 +51,55 @@ def build_parser():
     g.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", help="a notebook, or a directory of them")
     g.add_argument("--json", action="store_true", help="print one JSON object on standard output")
     g.add_argument("--html", metavar="DIR", help="write nbgrader feedback HTML (hidden tests stripped) here")
-    g.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS", help="limit per cell (default 10)")
     g.add_argument(
-        "--notebook-timeout", type=float, default=120.0, metavar="SECONDS", help="limit per notebook (default 120)"
+        "--timeout", type=_at_least(0.5), default=10.0, metavar="SECONDS", help="limit per cell (default 10)"
     )
-    g.add_argument("--memory", type=int, default=2048, metavar="MB", help="kernel memory cap in MiB (default 2048)")
-    g.add_argument("--max-output", type=int, default=1024, metavar="KB", help="captured output cap per notebook in KiB")
+    g.add_argument(
+        "--notebook-timeout",
+        type=_at_least(1.0),
+        default=120.0,
+        metavar="SECONDS",
+        help="limit per notebook (default 120)",
+    )
+    g.add_argument(
+        "--memory", type=_at_least(64, int), default=2048, metavar="MB", help="kernel memory cap in MiB (default 2048)"
+    )
+    g.add_argument(
+        "--max-output",
+        type=_at_least(1, int),
+        default=1024,
+        metavar="KB",
+        help="captured output cap per notebook in KiB",
+    )
     g.add_argument("--assignment", metavar="ID", help="grade as this assignment instead of detecting it")
     g.add_argument("--watch", action="store_true", help="grade again each time the notebook is saved (Ctrl+C stops)")
 
-    c = sub.add_parser("grade-class", help="grade a class's submissions (nbgrader's submitted/ layout)")
+    c = sub.add_parser(
+        "grade-class",
+        help="grade a class's submissions (nbgrader's submitted/ layout)",
+        description="Grade SUBMITTED_DIR/<student>/<assignment>/<notebook>.ipynb into the course root (its parent): "
+        "gradebook.db, autograded/, feedback/ (with --feedback) and the CSV. A re-run grades what is new or changed.",
+    )
     c.add_argument("submitted", metavar="SUBMITTED_DIR")
-    c.add_argument("--jobs", type=int, default=None, metavar="N", help="worker processes (default: cores)")
-    c.add_argument("--out", default="grades.csv", metavar="CSV", help="CSV to write (default grades.csv)")
-    c.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler (tcp://host:port, or local:N)")
-    c.add_argument("--force", action="store_true", help="grade again what is already graded")
-    c.add_argument("--gradebook", metavar="DB", help="nbgrader gradebook to write (default: next to SUBMITTED_DIR)")
-    c.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS")
-    c.add_argument("--memory", type=int, default=2048, metavar="MB")
+    c.add_argument(
+        "--jobs", type=_at_least(1, int), default=None, metavar="N", help="worker processes (default: cores)"
+    )
+    c.add_argument("--out", default="class-grades.csv", metavar="CSV", help="CSV to write (default class-grades.csv)")
+    c.add_argument(
+        "--scheduler", type=_scheduler, metavar="ADDRESS", help="a Dask scheduler (tcp://host:port, or local:N)"
+    )
+    c.add_argument("--force", action="store_true", help="grade again what is already graded and unchanged")
+    c.add_argument("--student", action="extend", nargs="+", metavar="NAME", help="(re)grade only these students")
+    c.add_argument(
+        "--assignment", action="extend", nargs="+", choices=ASSIGNMENTS, metavar="ID", help="(re)grade only these"
+    )
+    c.add_argument("--feedback", action="store_true", help="write feedback/<student>/<assignment>/<id>.html")
+    c.add_argument("--timeout", type=_at_least(0.5), default=10.0, metavar="SECONDS", help="limit per cell (10)")
+    c.add_argument(
+        "--notebook-timeout", type=_at_least(1.0), default=120.0, metavar="SECONDS", help="limit per notebook (120)"
+    )
+    c.add_argument("--memory", type=_at_least(64, int), default=2048, metavar="MB", help="kernel memory cap (2048)")
+    c.add_argument("--max-output", type=_at_least(1, int), default=1024, metavar="KB", help="output cap (1024)")
     c.add_argument("--report", metavar="DIR", help="then write the item-analysis report (index.html, CSV, JSON) here")
 
     r = sub.add_parser("report", help="rebuild a graded class's item-analysis report from its stored results")

@@ -6,7 +6,6 @@ checkout; the release-drift test reads it and each autograde test grades in
 its own copy.
 """
 
-import fcntl
 import os
 import shutil
 import subprocess
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from testkit import mutants
+from testkit.once import built_once
 
 from nnbasics._env import with_scripts_on_path
 from nnbasics.assignments import ASSIGNMENTS
@@ -66,19 +66,7 @@ def course(tmp_path_factory):
     Built once per test run: under xdist the workers share it through the run's
     common temporary folder, the first one building it under an exclusive lock.
     """
-    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
-    if run is None:
-        root = tmp_path_factory.mktemp("course")
-        _instructor_release(root)
-        return root
-    root = tmp_path_factory.getbasetemp().parent / f"exercises-course-{run}"
-    with open(f"{root}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # blocks until the worker building it is done
-        if not (root / "released.ok").exists():
-            shutil.rmtree(root, ignore_errors=True)
-            root.mkdir()
-            _instructor_release(root)
-    return root
+    return built_once(tmp_path_factory, "exercises-course", _instructor_release)
 
 
 @pytest.fixture

@@ -9,7 +9,10 @@ It copies ``checks.py`` into the first code cell (grade_id ``checks``) of every
 at the site's address (``site_url`` of mkdocs.yml, via
 ``nnbasics.assignments``), and regenerates ``exercises/`` with the real
 ``nbgrader generate_assignment``, run in a temporary copy of the course so no
-gradebook or log is left in the checkout.
+gradebook or log is left in the checkout. When the checkout is also a course
+in use (it has a ``gradebook.db``), the cells stock ``nbgrader autograde``
+restores and scores against are refreshed there too, so one command updates
+every path.
 """
 
 import re
@@ -114,12 +117,42 @@ def release(root=ROOT):
             shutil.copy(notebook_path(generated.parent, "exercises", assignment), target)
 
 
+def refresh_gradebook(root=ROOT):
+    """Record ``root/solutions`` in ``root/gradebook.db`` (if there is one), as generate_assignment does.
+
+    Only assignments the gradebook holds and whose cells differ are touched.
+    Returns the assignments whose cells nbgrader refused to change, with the
+    reason (it will not add or remove cells of a notebook with submissions).
+    """
+    from nbgrader.api import Gradebook
+
+    from .material import gradebook_differences, refresh
+
+    db = Path(root) / "gradebook.db"
+    if not db.exists():
+        return {}
+    with Gradebook(f"sqlite:///{db}") as gb:
+        stale = [a for a in ASSIGNMENTS if gradebook_differences(gb, a) not in ([], ["(missing)"])]
+    refused = {}
+    for assignment in stale:
+        try:
+            refresh(f"sqlite:///{db}", assignment, nbformat.read(notebook_path(root, "solutions", assignment), 4))
+        except RuntimeError as e:
+            refused[assignment] = str(e)
+    return refused
+
+
 def main():
-    """Sync the checks cells, then release the exercises."""
+    """Sync the checks cells, release the exercises, refresh the course's gradebook."""
     for path in sync_checks():
         print(f"updated the checks cell or the site links of {path}")
     release()
     print(f"regenerated {ROOT / 'exercises'}")
+    if (ROOT / "gradebook.db").exists():
+        refused = refresh_gradebook()
+        print(f"refreshed the cells of {ROOT / 'gradebook.db'} (what nbgrader autograde restores and scores)")
+        for assignment, why in refused.items():
+            print(f"could not refresh {assignment} in gradebook.db: {why}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,9 @@
 
 It is nbgrader's own feedback template (the ``feedback`` template of its
 formgrader, exported the way ``nbgrader generate_feedback`` does, with the
-preprocessors nbgrader_config.py gives ``GenerateFeedback``: ``GetGrades``,
-``ClearHiddenTests``, ``CSSHTMLHeaderPreprocessor``), so hidden tests are
-never shown, with four changes:
+steps nbgrader_config.py gives ``GenerateFeedback``: ``pipeline.FEEDBACK``),
+so hidden tests, and the tracebacks that quote them, are never shown, with
+four changes:
 
 - a summary on top: every test's name, points, result and feedback, and the
   concept page to read again (``nnbasics.assignments.site_link``);
@@ -26,12 +26,11 @@ from pathlib import Path
 
 from jinja2 import pass_context
 from nbconvert.exporters import HTMLExporter
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbformat.v4 import new_markdown_cell
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
 from ..assignments import ASSIGNMENTS, site_link
 from .course import run_steps
+from .pipeline import FEEDBACK
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -117,7 +116,7 @@ _EXTERNAL = re.compile(
 
 def write_feedback_html(nb, resources, target, tests=()):
     """Write the feedback page of graded ``nb`` to ``target``; ``tests`` are its records (as in ``--json``)."""
-    nb, resources = run_steps([GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor], copy.deepcopy(nb), resources)
+    nb, resources = run_steps(FEEDBACK, copy.deepcopy(nb), resources)
     if tests:
         nb.cells.insert(0, summary_cell(tests, resources["nbgrader"].get("assignment")))
     formgrader = Path(sys.modules["nbgrader"].__file__).parent / "server_extensions" / "formgrader"

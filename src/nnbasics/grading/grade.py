@@ -188,14 +188,17 @@ def _graded_tests(assignment, resources):
 # -- grading -----------------------------------------------------------------------------
 
 
-def grade(data, path, limits=None, assignment=None, html_dir=None, adopt=None):
+def grade(data, path, limits=None, assignment=None, html_dir=None, adopt=None, keep_notebook=False):
     """Grade a notebook given as bytes; ``path`` is only used to name it.
 
     ``adopt`` is ``(kernel_dir, pid)`` of a kernel that the parent process
     launched ahead (``kernel.launch_ahead``) with the same limits; without
     it, a kernel is launched here, before the notebook is sanitized, so that
     it boots meanwhile. ``assignment`` forces which exercise the notebook is
-    graded as; a notebook that is plainly another one is ``invalid``.
+    graded as; a notebook that is plainly another one is ``invalid``. With
+    ``keep_notebook`` the entry also holds, under ``"notebook"``, the graded
+    notebook as JSON text (the sanitized one when it crashed), for nbgrader's
+    ``autograded/`` folder.
 
     Returns
     -------
@@ -218,12 +221,14 @@ def grade(data, path, limits=None, assignment=None, html_dir=None, adopt=None):
         return ungraded(path, assignment, "invalid", str(e))
     assignment = assignment or found
     try:
-        return _grade(nb, path, limits, assignment, html_dir, adopt, started)
+        return _grade(nb, path, limits, assignment, html_dir, adopt, started, keep_notebook)
     except Exception as e:  # a grader fault: still this notebook's assignment, out of its points
         return _crashed(path, assignment, f"the grader failed on {name}: {type(e).__name__}: {e}")
 
 
-def _grade(nb, path, limits, assignment, html_dir, adopt, started):
+def _grade(nb, path, limits, assignment, html_dir, adopt, started, keep_notebook=False):
+    import nbformat
+
     from . import pipeline
     from .feedback import write_feedback_html
     from .gradebook import STUDENT, private_copy
@@ -243,26 +248,31 @@ def _grade(nb, path, limits, assignment, html_dir, adopt, started):
             }
             resources["nbgrader"]["db_url"] = private_copy(course)
             state(resources).start_clock(limits.notebook_timeout, started)
+            kept = {}
             try:
                 nb, resources = pipeline.sanitize(nb, resources, config)
+                if keep_notebook:  # before the probes replace the tests: what an instructor reviews if it crashes
+                    kept["notebook"] = nbformat.writes(nb)
                 nb, resources = pipeline.autograde(nb, resources, config, km)
             except LimitExceeded as e:
-                return _crashed(path, assignment, str(e))
+                return _crashed(path, assignment, str(e)) | kept
             tests = _graded_tests(assignment, resources)
+            if keep_notebook:
+                kept["notebook"] = nbformat.writes(nb)
             if html_dir is not None:
                 write_feedback_html(nb, resources, Path(html_dir) / f"{Path(path).stem}.html", tests)
     finally:
         kernel.shut_down(km)
-    return _entry(str(path), assignment, "graded", None, tests)
+    return _entry(str(path), assignment, "graded", None, tests) | kept
 
 
-def grade_one(item, limits, assignment=None, html_dir=None, adopt=None):
+def grade_one(item, limits, assignment=None, html_dir=None, adopt=None, keep_notebook=False):
     """Grade one ``(path, bytes or error message)`` item; never raises."""
     path, data = item
     if isinstance(data, str):  # the file could not be read: data is the reason
         return ungraded(path, assignment, "invalid", data)
     try:
-        return grade(data, path, limits, assignment, html_dir, adopt)
+        return grade(data, path, limits, assignment, html_dir, adopt, keep_notebook)
     except Exception as e:  # a grader fault must still be one clear line, not a traceback
         return ungraded(path, assignment, "crashed", f"the grader failed on {Path(path).name}: {e}")
 

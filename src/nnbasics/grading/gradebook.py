@@ -1,12 +1,12 @@
-"""The nbgrader gradebook: the template every private grading course starts from, and saving grades.
+"""The nbgrader gradebook: the template every private grading course starts from, and reading grades.
 
 ``nnbasics grade`` grades each notebook in a private temporary course whose
 gradebook is a copy of ``template_gradebook()`` (the five assignments'
 cells, recorded by nbgrader's own generate_assignment steps, and one
 learner); ``grade-class`` keeps the instructor's ``gradebook.db``, in which
-``ensure_course`` records what is missing. ``points`` and ``scores`` read
-what nbgrader's ``SaveAutoGrades`` wrote; ``save_grades`` records a result
-graded elsewhere (a worker) as SaveAutoGrades would.
+``ensure_course`` records what is missing (``classmode.sync_gradebook``
+records each class result). ``points`` and ``scores`` read what nbgrader's
+``SaveAutoGrades`` wrote; ``private_copy`` makes one private course's copy.
 """
 
 import functools
@@ -115,18 +115,6 @@ def scores(db_url, assignment, student=STUDENT):
     with Gradebook(db_url) as gb:
         grades = {g.name: g for g in gb.find_submission_notebook(assignment, assignment, student).grades}
         return {gid: float(grades[gid].score or 0.0) for gid in points(assignment) if gid in grades}
-
-
-def save_grades(gb, student, assignment, entry):
-    """Record one result in the gradebook, as nbgrader's SaveAutoGrades would (crashes flagged for review)."""
-    gb.update_or_create_student(student)
-    gb.update_or_create_submission(assignment, student)
-    by_id = {t["grade_id"]: t for t in entry["tests"]}
-    for grade in gb.find_submission_notebook(assignment, assignment, student).grades:
-        test = by_id.get(grade.name)
-        grade.auto_score = test["score"] if test else 0.0
-        grade.needs_manual_grade = entry["status"] != "graded"
-    gb.db.commit()
 
 
 _throwaway = set()  # paths of private gradebooks: copies that are deleted after one grading

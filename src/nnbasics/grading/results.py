@@ -2,10 +2,13 @@
 
 ``grade-class`` appends one JSON line per graded submission to
 ``<course root>/.nnbasics/results.jsonl`` (the course root is SUBMITTED_DIR's
-parent) and flushes it to disk before it touches the CSV or the gradebook, so
-an interrupted run loses at most the line being written, which ``load``
-ignores. The latest line of a (student, assignment) wins. ``nnbasics report``
-reads it to build the item-analysis report without grading anything again.
+parent) and flushes it to disk before it touches the CSV or the gradebook:
+the journal is the record of what was graded, and the gradebook, the feedback
+pages and the CSV are rebuilt from it when a run was cut short. A run killed
+mid-write loses at most the line being written, which ``load`` ignores (and
+the next line starts on a line of its own). The latest line of a (student,
+assignment) wins. ``nnbasics report`` reads it to build the item-analysis
+report without grading anything again.
 
 A record::
 
@@ -14,7 +17,12 @@ A record::
      "graded_at": "2026-12-01T09:57:07Z",
      "fingerprint": "<hex of the grading material: hidden tests, checks, version>",
      "entry": {...},          # the notebook entry of `nnbasics grade --json`, tests included
-     "answers": {"sigmoid": "def sigmoid(z): ...", ...}}   # the submitted answer cells, by grade_id
+     "answers": {"sigmoid": "def sigmoid(z): ...", ...},   # the submitted answer cells, by grade_id
+     "autograded": true}      # grade-class wrote autograded/<student>/<assignment>/<assignment>.ipynb
+
+``fingerprint`` is ``material.fingerprint()`` of the instructor's installation;
+``entry["status"]`` is ``graded``, ``crashed`` or ``invalid`` and
+``entry["error"]`` the reason when it is not graded.
 """
 
 import hashlib
@@ -39,8 +47,12 @@ def append(course_root, record):
     path = journal_path(course_root)
     path.parent.mkdir(parents=True, exist_ok=True)
     line = json.dumps(record, ensure_ascii=True, sort_keys=True) + "\n"
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(line)
+    with open(path, "a+b") as f:
+        if f.tell():  # a line cut short by a kill must not swallow this one
+            f.seek(-1, os.SEEK_END)
+            if f.read(1) != b"\n":
+                line = "\n" + line
+        f.write(line.encode("ascii"))
         f.flush()
         os.fsync(f.fileno())
 
@@ -82,15 +94,28 @@ def answers_of(data):
     return answers
 
 
-def record(student, assignment, data, entry, fingerprint=""):
-    """The journal record of one graded submission (``data``: its bytes, or the reason it was unreadable)."""
+def read_summary(data):
+    """What the journal keeps of a submission's bytes (or of the reason they were unreadable): sha256 and answers.
+
+    Computed where the bytes are (a worker), so only this travels back.
+    """
     readable = isinstance(data, bytes)
+    return {
+        "notebook_sha256": hashlib.sha256(data).hexdigest() if readable else "",
+        "answers": answers_of(data) if readable else {},
+    }
+
+
+def record(student, assignment, data, entry, fingerprint="", summary=None):
+    """The journal record of one graded submission (``data``: its bytes, or the reason it was unreadable).
+
+    ``summary`` is ``read_summary(data)`` when it was computed elsewhere (``data`` is then not needed).
+    """
     return {
         "student_id": student,
         "assignment": assignment,
-        "notebook_sha256": hashlib.sha256(data).hexdigest() if readable else "",
         "graded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "fingerprint": fingerprint,
         "entry": entry,
-        "answers": answers_of(data) if readable else {},
+        **(summary or read_summary(data)),
     }

@@ -57,6 +57,7 @@ from traitlets.config import Config
 
 from .. import checks
 from ..course import defined_names, nbgrader_meta
+from ..kernel import SandboxKernelManager, shut_down
 from ..limits import bounded_text, utf8_tree
 from .state import LimitExceeded, out_of_time, state
 
@@ -188,6 +189,12 @@ class ProbeExecute(Execute):
     # a kernel killed or flooding may never say "idle": that costs its cell, not the notebook
     raise_on_iopub_timeout = Bool(False).tag(config=True)
 
+    def __init__(self, **kwargs):
+        # nbgrader's Execute passes AsyncKernelManager as an argument, which would beat any configuration: the
+        # kernel this step starts itself (stock `nbgrader autograde`, formgrader's button) is the sandboxed one
+        kwargs["kernel_manager_class"] = SandboxKernelManager
+        super().__init__(**kwargs)
+
     def preprocess(self, nb, resources=None, km=None):
         """Execute ``nb``; ``km`` is a kernel manager whose kernel the caller launched (or None: start one).
 
@@ -212,8 +219,6 @@ class ProbeExecute(Execute):
                 cell.outputs, cell.execution_count = [], None
         fresh = Config(self.config)
         fresh.SandboxKernelManager.adopt_pid, fresh.SandboxKernelManager.kernel_dir = 0, ""
-        from ..kernel import SandboxKernelManager, shut_down
-
         restarted = SandboxKernelManager(config=fresh)
         try:
             return self._run(nb, resources, restarted)
