@@ -51,26 +51,12 @@ def build_parser():
     g.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", help="a notebook, or a directory of them")
     g.add_argument("--json", action="store_true", help="print one JSON object on standard output")
     g.add_argument("--html", metavar="DIR", help="write nbgrader feedback HTML (hidden tests stripped) here")
+    g.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS", help="limit per cell (default 10)")
     g.add_argument(
-        "--timeout", type=_at_least(0.5), default=10.0, metavar="SECONDS", help="limit per cell (default 10)"
+        "--notebook-timeout", type=float, default=120.0, metavar="SECONDS", help="limit per notebook (default 120)"
     )
-    g.add_argument(
-        "--notebook-timeout",
-        type=_at_least(1.0),
-        default=120.0,
-        metavar="SECONDS",
-        help="limit per notebook (default 120)",
-    )
-    g.add_argument(
-        "--memory", type=_at_least(64, int), default=2048, metavar="MB", help="kernel memory cap in MiB (default 2048)"
-    )
-    g.add_argument(
-        "--max-output",
-        type=_at_least(1, int),
-        default=1024,
-        metavar="KB",
-        help="captured output cap per notebook in KiB",
-    )
+    g.add_argument("--memory", type=int, default=2048, metavar="MB", help="kernel memory cap in MiB (default 2048)")
+    g.add_argument("--max-output", type=int, default=1024, metavar="KB", help="captured output cap per notebook in KiB")
     g.add_argument("--assignment", metavar="ID", help="grade as this assignment instead of detecting it")
     g.add_argument("--watch", action="store_true", help="grade again each time the notebook is saved (Ctrl+C stops)")
 

@@ -95,8 +95,10 @@ def attacked():
 
 
 def crashing():
+    """Two cells that kill the kernel: it dies again after the grader's one restart without the first."""
     nb = solved("01_neuron")
     nb.cells.insert(cell_index(nb, "checks") + 1, nbformat.v4.new_code_cell("import os\nos._exit(1)"))
+    nb.cells.append(nbformat.v4.new_code_cell("import os\nos._exit(2)"))
     return nb
 
 
