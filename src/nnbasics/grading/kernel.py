@@ -148,6 +148,8 @@ class SandboxProvisioner(LocalProvisioner):
     """Launch ipykernel boxed and limited (``sandbox.py``), or adopt one that ``launch_ahead`` launched."""
 
     made_dir = False
+    limit = None  # the sentence of the cap that stopped the kernel, read once it is dead (limit_hit)
+    _looked = False
 
     async def pre_launch(self, **kwargs):
         km = self.parent
@@ -179,9 +181,9 @@ class SandboxProvisioner(LocalProvisioner):
         return self.connection_info
 
     async def kill(self, restart=False):
-        """Kill the kernel's whole tree: its process group, what left it (cgroups), and on Windows its children."""
+        """Kill the kernel's whole tree: its process group, what left it (cgroups), or (Windows) its descendants."""
         tree = []
-        if os.name == "nt" and self.pid:  # no process groups: the supervisor's death would leave the kernel running
+        if not hasattr(os, "killpg") and self.pid:  # no process groups: killing the supervisor alone leaves the kernel
             try:
                 tree = psutil.Process(self.pid).children(recursive=True)
             except psutil.Error:
@@ -194,9 +196,24 @@ class SandboxProvisioner(LocalProvisioner):
                 pass
         caps.kill_cgroups(self.parent.kernel_dir)
 
+    async def poll(self):
+        status = await super().poll()
+        if status is not None:
+            self._look()
+        return status
+
+    def _look(self):
+        """Read which cap stopped the kernel (the supervisor wrote it before the kernel died), once."""
+        if not self._looked and self.parent is not None and self.parent.kernel_dir:
+            self._looked = True
+            self.limit = caps.limit_hit(self.parent.kernel_dir)
+
     async def cleanup(self, restart=False):
+        self._look()  # before the directory goes
         await super().cleanup(restart=restart)
-        if not restart:
+        if restart:
+            self.limit, self._looked = None, False
+        else:
             caps.remove_cgroups(self.parent.kernel_dir)
         if self.made_dir and not restart:
             shutil.rmtree(self.parent.kernel_dir, ignore_errors=True)
@@ -205,10 +222,13 @@ class SandboxProvisioner(LocalProvisioner):
 def limit_hit(km):
     """The sentence saying which cap (processes, memory, CPU time, files) stopped ``km``'s kernel, or None.
 
-    Written by the kernel's supervisor before it killed the kernel; meant for
-    the moment the kernel is found dead (before the manager is cleaned up,
-    which removes a directory it made).
+    Written by the kernel's supervisor before it killed the kernel, and kept by
+    the provisioner from the moment it finds the kernel dead (so it is still
+    known after the manager's cleanup removed the kernel's directory).
     """
+    provisioner = km.provisioner
+    if isinstance(provisioner, SandboxProvisioner) and provisioner.limit:
+        return provisioner.limit
     return caps.limit_hit(km.kernel_dir) if km.kernel_dir else None
 
 

@@ -1,0 +1,168 @@
+"""Caps that hold for the whole sandbox, as root too: processes, memory over the tree and its tmpfs, file space.
+
+Each bomb runs in the real sandboxed kernel (``SandboxKernelManager``), once
+with the mechanism this machine gives (cgroups where the grader may make
+them) and once with the psutil watchdog that replaces them elsewhere (the
+cgroups made unavailable). Every bomb is also bounded in the cell (2000
+processes, 3 GiB, a deadline), so a cap that regressed fails the test
+instead of hanging it. The cells print how far they got: what each cap
+stopped them at.
+"""
+
+import os
+import re
+import shutil
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+from traitlets.config import Config
+
+from nnbasics.grading import caps, kernel, sandbox
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed"),
+]
+
+FORK_BOMB = """
+import os, time
+n, deadline = 0, time.monotonic() + 20
+try:
+    while n < 2000 and time.monotonic() < deadline:
+        if os.fork() == 0:
+            time.sleep(20)
+            os._exit(0)
+        n += 1
+        if n % 8 == 0:
+            print("forked", n, flush=True)
+    print("forked", n, "and nothing stopped it", flush=True)
+except OSError as e:
+    print("refused", n, type(e).__name__, flush=True)
+    time.sleep(5)
+"""
+
+# forked children and MAP_SHARED pages: neither RLIMIT_DATA nor RLIMIT_AS of one process sees them
+MEMORY_TREE = """
+import mmap, os, time
+held, maps, deadline = 0, [], time.monotonic() + 20
+while held < 3 * 2**30 and time.monotonic() < deadline:
+    m = mmap.mmap(-1, 64 * 2**20, flags=mmap.MAP_SHARED | mmap.MAP_ANONYMOUS)
+    m.write(b"x" * (64 * 2**20))
+    maps.append(m)
+    held += 64 * 2**20
+    if len(maps) % 4 == 0 and os.fork() == 0:
+        child = bytearray(b"y" * (64 * 2**20))
+        time.sleep(20)
+        os._exit(0)
+    held += 64 * 2**20 if len(maps) % 4 == 0 else 0
+    print("held", held >> 20, flush=True)
+time.sleep(3)
+"""
+
+# 32 MiB files (under RLIMIT_FSIZE) until the folder is full
+FILL = """
+import os
+def fill(folder):
+    written = 0
+    try:
+        for i in range(100):
+            with open(os.path.join(folder, f"fill{i}"), "wb") as f:
+                for _ in range(32):
+                    f.write(b"z" * 2**20)
+                    f.flush()
+                    written += 2**20
+    except OSError as e:
+        return written >> 20, e.strerror
+    return written >> 20, "nothing stopped it"
+for folder in ("/tmp", "/dev/shm", os.getcwd()):
+    print(folder == os.getcwd() and "workdir" or folder, *fill(folder), sep=":", flush=True)
+"""
+
+
+def run_cell(source, memory_mb=2048):
+    """Run one cell in a sandboxed kernel; returns (what it printed, whether the kernel died, limit_hit)."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    config = Config()
+    config.SandboxKernelManager.memory_mb = memory_mb
+    km = kernel.SandboxKernelManager(config=config)
+    died = False
+    try:
+        NotebookClient(nb, km=km, timeout=60, allow_errors=True).execute(cleanup_kc=True)
+    except DeadKernelError:
+        died = True
+    try:
+        printed = "".join(o.get("text", "") for o in nb.cells[0].outputs)
+        return printed, died, kernel.limit_hit(km)
+    finally:
+        kernel.shut_down(km)
+
+
+def counts(printed, word):
+    return [int(n) for n in re.findall(rf"(?:{word}) (\d+)", printed)]
+
+
+@pytest.fixture(params=["machine", "watchdog"])
+def mechanism(request, monkeypatch):
+    """Each cap as this machine enforces it, then with no cgroup at all (the watchdog in their place)."""
+    if request.param == "machine" and set(caps.cgroup_bases()) != {"pids", "memory"}:
+        pytest.skip("no writable pids and memory cgroups here: the watchdog case covers this machine")
+    if request.param == "watchdog":
+        monkeypatch.setattr(caps, "cgroup_bases", lambda: {})
+    return request.param
+
+
+def test_a_fork_bomb_as_root_stops_at_the_process_cap(mechanism):
+    printed, died, why = run_cell(FORK_BOMB)
+    print(mechanism, "fork bomb reached", max(counts(printed, "forked|refused"), default=0), "processes")
+    assert died and why == caps.processes_hit(), printed[-300:]
+    assert "nothing stopped it" not in printed
+    if mechanism == "machine":  # the pids cgroup refuses the fork itself, at the cap
+        assert counts(printed, "refused") and counts(printed, "refused")[0] < caps.PIDS_MAX
+    assert max(counts(printed, "forked|refused"), default=0) < 2000
+
+
+def test_forked_children_and_shared_maps_are_counted_together(mechanism):
+    printed, died, why = run_cell(MEMORY_TREE, memory_mb=512)
+    held = max(counts(printed, "held"), default=0)
+    print(mechanism, "memory tree held", held, "MiB under --memory 512")
+    assert died and why == caps.memory_hit(512), printed[-300:]
+    # one process's RLIMIT_DATA (512 MiB) saw a fraction of it; the whole tree stopped near the cap
+    assert held < 1024
+
+
+def test_tmp_shm_and_the_working_directory_refuse_writes_past_their_size():
+    printed, died, why = run_cell(FILL)
+    refused = dict((line.split(":")[0], line.split(":")[1:]) for line in printed.splitlines())
+    print("tmpfs refused writes at", refused)
+    assert not died and why is None
+    for folder, cap in (("/tmp", caps.TMP_MB), ("/dev/shm", caps.SHM_MB), ("workdir", caps.WORKDIR_MB)):
+        written, reason = refused[folder]
+        assert reason == "No space left on device" and cap - 8 <= int(written) <= cap, (folder, written)
+
+
+def test_the_tmpfs_count_against_the_memory_cap(mechanism):
+    # 64 + 64 + 120 MiB of files and a ~60 MiB kernel: over 256 MiB, though no process holds much
+    source = FILL.replace('for folder in ("/tmp", "/dev/shm", os.getcwd())', 'for folder in ("/tmp", "/dev/shm")')
+    source += "\nimport time\nprint(*fill(os.getcwd()), flush=True)\ntime.sleep(3)\n"
+    printed, died, why = run_cell(source, memory_mb=256)
+    assert died and why == caps.memory_hit(256), printed
+
+
+def test_the_cgroups_are_removed_with_the_kernel():
+    if not caps.cgroup_bases():
+        pytest.skip("no cgroups here")
+    printed, _, _ = run_cell("print(open('/proc/self/cgroup').read())")
+    for _, base in caps.cgroup_bases().values():
+        assert not [name for name in os.listdir(base) if name.startswith("nnbasics-")]
+    assert printed  # the kernel ran (in a cgroup namespace of its own: it sees itself at its root)
+
+
+def test_the_grader_names_what_the_machine_lacks_in_one_sentence(monkeypatch):
+    assert sandbox.missing_caps() is None or set(caps.cgroup_bases()) != {"pids", "memory"}
+    monkeypatch.setattr(caps, "cgroup_bases", lambda: {})
+    sentence = caps.missing("bwrap")
+    assert sentence.count(".") == 0 and "processes and memory" in sentence and "watchdog" in sentence
+    sentence = caps.missing("limits")
+    assert "filesystem sandbox" in sentence and "watchdog" in sentence
