@@ -15,6 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from testkit.bombs import FILL, FORK_BOMB, KEY_CALLS, KEYRING, MEMORY_TREE, forget_keys, host_keys
 from testkit.notebooks import REPO, cell_index, solved, write
 
 WRONG = "def sigmoid(z):\n    return np.zeros_like(np.asarray(z, dtype=float))\n"
@@ -73,7 +74,13 @@ ATTACKS = {
     f"subprocess.Popen(['sleep', '{MARK}'])\n"
     f"subprocess.Popen(['sh', '-c', 'setsid sleep {MARK} > /dev/null 2>&1 &'])",
     "network": "import socket\ntry:\n    socket.create_connection(('127.0.0.1', 22), timeout=1)\nexcept OSError:\n    pass",
+    # -- harm the grading machine, as root (each bounded in the cell: a regression fails, never hangs)
+    "fork_bomb": FORK_BOMB,
+    "memory_tree": MEMORY_TREE,
+    "fill_files": FILL,
+    "keyring": KEYRING,
 }
+CAPPED = ("fork_bomb", "memory_tree")  # stopped by a cap for the whole sandbox: the kernel is killed
 
 
 def attacked(code):
@@ -139,8 +146,8 @@ def test_every_attack_scores_nothing_on_the_attacked_test(attacked_class):
 
 def test_crashing_attacks_are_reported_crashed_not_zero(attacked_class):
     table = rows(attacked_class[0])
-    for name in ("os_exit", "kill_kernel"):
-        assert table[name]["status"] == "crashed"
+    for name in ("os_exit", "kill_kernel", *CAPPED):
+        assert table[name]["status"] == "crashed", table[name]
     assert table["honest"]["status"] == "graded" and table["wrong"]["status"] == "graded"
 
 
@@ -156,6 +163,14 @@ def test_the_grader_the_gradebook_and_other_submissions_are_intact(attacked_clas
     assert export.returncode == 0, export.stderr
     assert "honest" in (course / "export.csv").read_text()
     assert not Path("/tmp/owned").exists()  # written (if at all) inside the kernel's private /tmp
+
+
+@pytest.mark.skipif(KEY_CALLS is None, reason="keyring system call numbers known for x86_64 and aarch64 only")
+def test_nothing_is_left_in_the_grading_machines_keyrings(attacked_class):
+    try:
+        assert host_keys("left-behind") == []
+    finally:
+        forget_keys("left-behind")
 
 
 def test_no_process_outlives_its_kernel(attacked_class):

@@ -17,6 +17,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
+from testkit.bombs import FILL, FORK_BOMB, MEMORY_TREE
 from traitlets.config import Config
 
 from nnbasics.grading import caps, kernel, sandbox
@@ -25,60 +26,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed"),
 ]
-
-FORK_BOMB = """
-import os, time
-n, deadline = 0, time.monotonic() + 20
-try:
-    while n < 2000 and time.monotonic() < deadline:
-        if os.fork() == 0:
-            time.sleep(20)
-            os._exit(0)
-        n += 1
-        if n % 8 == 0:
-            print("forked", n, flush=True)
-    print("forked", n, "and nothing stopped it", flush=True)
-except OSError as e:
-    print("refused", n, type(e).__name__, flush=True)
-    time.sleep(5)
-"""
-
-# forked children and MAP_SHARED pages: neither RLIMIT_DATA nor RLIMIT_AS of one process sees them
-MEMORY_TREE = """
-import mmap, os, time
-held, maps, deadline = 0, [], time.monotonic() + 20
-while held < 3 * 2**30 and time.monotonic() < deadline:
-    m = mmap.mmap(-1, 64 * 2**20, flags=mmap.MAP_SHARED | mmap.MAP_ANONYMOUS)
-    m.write(b"x" * (64 * 2**20))
-    maps.append(m)
-    held += 64 * 2**20
-    if len(maps) % 4 == 0 and os.fork() == 0:
-        child = bytearray(b"y" * (64 * 2**20))
-        time.sleep(20)
-        os._exit(0)
-    held += 64 * 2**20 if len(maps) % 4 == 0 else 0
-    print("held", held >> 20, flush=True)
-time.sleep(3)
-"""
-
-# 32 MiB files (under RLIMIT_FSIZE) until the folder is full
-FILL = """
-import os
-def fill(folder):
-    written = 0
-    try:
-        for i in range(100):
-            with open(os.path.join(folder, f"fill{i}"), "wb") as f:
-                for _ in range(32):
-                    f.write(b"z" * 2**20)
-                    f.flush()
-                    written += 2**20
-    except OSError as e:
-        return written >> 20, e.strerror
-    return written >> 20, "nothing stopped it"
-for folder in ("/tmp", "/dev/shm", os.getcwd()):
-    print(folder == os.getcwd() and "workdir" or folder, *fill(folder), sep=":", flush=True)
-"""
 
 
 def run_cell(source, memory_mb=2048):

@@ -12,12 +12,11 @@ whether graded beside A (one run) or after A (two runs), and no key may be
 left in the host's keyring. Run as root, as CI and instructors' containers do.
 """
 
-import ctypes
-import platform
 import shutil
 
 import nbformat
 import pytest
+from testkit.bombs import KEY_CALLS, forget_keys, host_keys
 from testkit.notebooks import cell_index, solved, write
 
 pytestmark = [
@@ -27,8 +26,7 @@ pytestmark = [
 
 WRONG = "def sigmoid(z):\n    return np.zeros_like(np.asarray(z, dtype=float))\n"
 NAME = "class-channel"  # (not "nnbasics": the reference-import check would flag the cell)
-# add_key and keyctl, by machine (the keyring system calls have no wrapper in Python's standard library)
-CALLS = {"x86_64": (248, 250), "aarch64": (217, 219)}.get(platform.machine())
+CALLS = KEY_CALLS  # add_key and keyctl
 
 COMMON = f"""
 import ctypes, os, platform, socket, threading, time
@@ -145,20 +143,11 @@ def student_b():
     return with_cell(solved("01_neuron", {"sigmoid": WRONG}), READER)
 
 
-def host_keys():
-    """Descriptions of the keys named like the channel that this (root) process can see: its keyrings'."""
-    with open("/proc/keys") as f:
-        return [line for line in f if NAME in line]
-
-
 @pytest.fixture
 def clean_keyring():
     """Remove any channel key afterwards (on a regression the test fails, and leaves nothing behind)."""
     yield
-    if CALLS:
-        libc = ctypes.CDLL(None, use_errno=True)
-        for line in host_keys():
-            libc.syscall(CALLS[1], 21, int(line.split()[0], 16))  # KEYCTL_INVALIDATE
+    forget_keys(NAME)
 
 
 def sigmoid_score(out, name):
@@ -176,7 +165,7 @@ def test_a_kernel_graded_beside_another_cannot_reach_it(tmp_path, grade_json, cl
     score_b, nb_b = sigmoid_score(out, "b.ipynb")
     assert nb_a["score"] == nb_a["max_score"] > 0 and score_a > 0
     assert score_b == 0, nb_b
-    assert host_keys() == []
+    assert host_keys(NAME) == []
 
 
 @pytest.mark.skipif(CALLS is None, reason="keyring system call numbers known for x86_64 and aarch64 only")
@@ -185,7 +174,7 @@ def test_a_later_run_finds_nothing_an_earlier_one_left(tmp_path, grade_json, cle
     b = write(student_b(), tmp_path / "b.ipynb")
     status, out, err = grade_json(a)
     assert status == 0 and out["score"] == out["max_score"], err
-    assert host_keys() == []  # nothing left in the grader's keyrings after the run
+    assert host_keys(NAME) == []  # nothing left in the grader's keyrings after the run
     status, out, err = grade_json(b)
     assert status == 0, err
     assert sigmoid_score(out, "b.ipynb")[0] == 0, out
