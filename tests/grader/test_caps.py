@@ -17,7 +17,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
-from testkit.bombs import FILL, FORK_BOMB, MEMORY_TREE
+from testkit.attacks import FILL, FORK_BOMB, MEMORY_TREE
 from traitlets.config import Config
 
 from nnbasics.grading import caps, kernel, sandbox

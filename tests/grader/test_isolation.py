@@ -16,7 +16,7 @@ import shutil
 
 import nbformat
 import pytest
-from testkit.bombs import KEY_CALLS, forget_keys, host_keys
+from testkit.attacks import KEY_CALLS, WRONG, forget_keys, host_keys
 from testkit.notebooks import cell_index, solved, write
 
 pytestmark = [
@@ -24,7 +24,7 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed"),
 ]
 
-WRONG = "def sigmoid(z):\n    return np.zeros_like(np.asarray(z, dtype=float))\n"
+
 NAME = "class-channel"  # (not "nnbasics": the reference-import check would flag the cell)
 CALLS = KEY_CALLS  # add_key and keyctl
 
