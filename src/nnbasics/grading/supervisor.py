@@ -30,9 +30,11 @@ the plan names, after the kernel has started).
 """
 
 import os
-import signal
 import sys
 import time
+
+# `signal` is imported where it is used, after the kernel has been started: importing it (with enum and
+# functools) takes 10-30 ms, which would otherwise delay every kernel start
 
 POLL = 0.05  # seconds between two looks at the cgroups' counters (two small reads)
 SAMPLE = 0.2  # seconds between two watchdog samples of the process tree
@@ -150,6 +152,8 @@ class _Watch:
         self.cause, self.stop = None, False
         self.baseline = [(group, _counter(group)) for group in plan["cgroups"]]
         self.watchdog = _Watchdog(plan, child, sandbox) if any(plan["watch"].values()) else None
+        import signal
+
         for name in ("SIGTERM", "SIGHUP"):
             if hasattr(signal, name):
                 signal.signal(getattr(signal, name), self._on_stop)
@@ -160,6 +164,8 @@ class _Watch:
         self.stop = True
 
     def _on_interrupt(self, *_):
+        import signal
+
         # the kernel is pid 2 of the sandbox, the only child of its init (the sandbox's pid, on the host)
         try:
             with open(f"/proc/{self.sandbox}/task/{self.sandbox}/children") as f:
@@ -223,6 +229,8 @@ class _Watch:
 
 
 def _kill(pid):
+    import signal
+
     try:
         os.kill(pid, signal.SIGKILL if hasattr(signal, "SIGKILL") else signal.SIGTERM)
     except OSError:
