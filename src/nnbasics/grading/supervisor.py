@@ -126,8 +126,13 @@ def _link_sockets(info, link):
     sandbox = int(digits)
     if link:
         tmp = f"{link}.{os.getpid()}"
-        os.symlink(f"/proc/{sandbox}/root{link}", tmp)
-        os.replace(tmp, link)  # atomic, and a restarted kernel's clients reconnect through the new link
+        try:
+            if os.path.isdir(link) and not os.path.islink(link):
+                os.rmdir(link)  # an empty socket folder left by a kernel run without bubblewrap
+            os.symlink(f"/proc/{sandbox}/root{link}", tmp)
+            os.replace(tmp, link)  # atomic, and a restarted kernel's clients reconnect through the new link
+        except OSError as e:  # the grader cannot reach the kernel: it says so when the kernel does not answer
+            os.write(2, f"nnbasics: the kernel's sockets cannot be linked: {e}\n".encode())
     return sandbox
 
 
