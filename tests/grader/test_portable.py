@@ -14,7 +14,8 @@ The grader runs as it would there:
 Then every grading module imports, solved notebooks get full marks and
 released ones 0, a looping cell hits the time limit, a cell that allocates
 3 GiB in steps is stopped by the memory watchdog (no rlimit is set without
-``resource``), the exploits that need no filesystem isolation still score
+``resource``), a fork bomb by the process watchdog with nothing left
+running, the exploits that need no filesystem isolation still score
 nothing, and the grader says once, in one sentence, what it lacks.
 """
 
@@ -74,6 +75,16 @@ held, deadline = [], time.monotonic() + 30
 while len(held) < 48 and time.monotonic() < deadline:  # 3 GiB in 64 MiB steps, at most
     held.append(b"x" * (64 * 2**20))  # written, so resident
     time.sleep(0.05)
+"""
+# a fork bomb whose children become `sleep MARK`, to be found if they outlived the kernel
+MARK = "271.75"
+FORKS = f"""
+import os, time
+n, deadline = 0, time.monotonic() + 20
+while n < 2000 and time.monotonic() < deadline:
+    if os.fork() == 0:
+        os.execvp("sleep", ["sleep", "{MARK}"])
+    n += 1
 """
 LOOP = "import time\ndeadline = time.monotonic() + 60\nwhile time.monotonic() < deadline:\n    pass"
 
@@ -166,6 +177,9 @@ def test_limits_hold_and_exploits_score_nothing_without_the_sandbox(tmp_path, po
     nb = solved("01_neuron")
     nb.cells.insert(cell_index(nb, "sigmoid") + 1, nbformat.v4.new_code_cell(ALLOCATE))
     write(nb, tmp_path / "allocate.ipynb")
+    nb = solved("01_neuron")
+    nb.cells.insert(cell_index(nb, "sigmoid") + 1, nbformat.v4.new_code_cell(FORKS))
+    write(nb, tmp_path / "forks.ipynb")
     for name in ("patch_numpy", "fake_output", "always_equal_array", "input_transformer"):
         write(attacked(ATTACKS[name]), tmp_path / f"{name}.ipynb")
     status, out, err = grade(portable_env, "--timeout", "3", "--memory", "512", *sorted(tmp_path.iterdir()))
@@ -174,6 +188,9 @@ def test_limits_hold_and_exploits_score_nothing_without_the_sandbox(tmp_path, po
     assert "time limit" in json.dumps(entries["loop.ipynb"])
     # no rlimit without `resource`: only the watchdog can have stopped the 3 GiB
     assert entries["allocate.ipynb"]["status"] == "crashed", entries["allocate.ipynb"]
+    # no pids cgroup and root: only the watchdog counts them; it kills the kernel and what it forked
+    assert entries["forks.ipynb"]["status"] == "crashed", entries["forks.ipynb"]
+    assert f"sleep {MARK}" not in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     for name in ("patch_numpy", "fake_output", "always_equal_array", "input_transformer"):
         tests = {t["grade_id"]: t for t in entries[f"{name}.ipynb"]["tests"]}
         assert tests["test_sigmoid"]["score"] == 0, (name, tests["test_sigmoid"])
