@@ -125,3 +125,51 @@ def test_the_grader_names_what_the_machine_lacks_in_one_sentence(monkeypatch):
     assert sentence.count(".") == 0 and "processes and memory" in sentence and "watchdog" in sentence
     sentence = caps.missing("limits")
     assert "filesystem sandbox" in sentence and "watchdog" in sentence
+
+
+LAPTOP_SCOPE = "/user.slice/user-1000.slice/user@1000.service/app.slice/app-term.scope"
+
+
+def fake_v2(root, enabled_in_parent):
+    """A cgroup v2 tree as a laptop has it: the grader in a terminal's scope, its slice delegated to the user."""
+    scope = root / LAPTOP_SCOPE.lstrip("/")
+    scope.mkdir(parents=True)
+    (scope / "cgroup.controllers").write_text("cpu memory pids\n")
+    (scope / "cgroup.subtree_control").write_text("")
+    (scope.parent / "cgroup.subtree_control").write_text(enabled_in_parent)
+    return scope
+
+
+def test_cgroup_v2_uses_a_delegated_parent_and_writes_v2_limits(tmp_path, monkeypatch):
+    """The v2 path, on a tree laid out as cgroupfs lays it out (this machine's memory and pids are v1)."""
+    scope = fake_v2(tmp_path, "memory pids\n")
+    own = [f"0::{LAPTOP_SCOPE}"]
+    mounts = [f"35 24 0:30 / {tmp_path} rw,nosuid,nodev shared:9 - cgroup2 cgroup2 rw,nsdelegate"]
+    found = caps.parse_cgroups(own, mounts)
+    assert found == {"pids": (2, str(scope)), "memory": (2, str(scope))}
+    bases = caps.usable_bases(found)  # the scope holds the grader: children go beside it, in its slice
+    assert bases == {"pids": (2, str(scope.parent)), "memory": (2, str(scope.parent))}
+
+    monkeypatch.setattr(caps, "cgroup_bases", lambda: bases)
+    child = scope.parent / caps.cgroup_name("/k")
+    child.mkdir()
+    for name in ("pids.max", "memory.max", "memory.swap.max", "memory.oom.group"):
+        (child / name).write_text("max\n")
+    made = caps.make_cgroups("/k", 512)
+    assert {(g["cap"], os.path.basename(g["events"]), g["key"]) for g in made} == {
+        ("processes", "pids.events", "max"),
+        ("memory", "memory.events", "oom_kill"),
+    }
+    limits = {name: (child / name).read_text() for name in ("pids.max", "memory.max", "memory.swap.max")}
+    assert limits == {"pids.max": str(caps.PIDS_MAX), "memory.max": str(512 * 2**20), "memory.swap.max": "0"}
+    assert (child / "memory.oom.group").read_text() == "1"  # an OOM kills the whole kernel, not one child
+
+
+def test_cgroup_v2_without_delegation_leaves_it_to_the_watchdog(tmp_path):
+    fake_v2(tmp_path, "")  # a slice that does not pass memory and pids down to us
+    mounts = [f"35 24 0:30 / {tmp_path} rw - cgroup2 cgroup2 rw"]
+    assert caps.usable_bases(caps.parse_cgroups([f"0::{LAPTOP_SCOPE}"], mounts)) == {}
+    # and a v1 tree shown from another namespace's root does not count as ours
+    v1 = ["8:pids:/elsewhere"]
+    mounts = [f"40 24 0:40 /docker/abc {tmp_path} rw - cgroup cgroup rw,pids"]
+    assert caps.parse_cgroups(v1, mounts) == {}

@@ -75,13 +75,13 @@ _FILES = {
 CAP_OF = {"pids": "processes", "memory": "memory"}
 
 
-def _parse_cgroups():
-    """``{controller: (version, directory of this process's cgroup)}`` for pids and memory, from /proc."""
-    try:
-        own = Path("/proc/self/cgroup").read_text().splitlines()
-        mounts = Path("/proc/self/mountinfo").read_text().splitlines()
-    except OSError:
-        return {}
+def parse_cgroups(own, mounts):
+    """``{controller: (version, directory of our cgroup)}`` for pids and memory.
+
+    ``own`` and ``mounts`` are the lines of ``/proc/self/cgroup`` and
+    ``/proc/self/mountinfo``; a v2 controller counts only where our cgroup's
+    ``cgroup.controllers`` offers it.
+    """
     paths = {}  # controller (or "" for v2) -> path of our cgroup within its hierarchy
     for line in own:
         _, controllers, path = line.split(":", 2)
@@ -134,8 +134,18 @@ def cgroup_bases():
     """
     if not LINUX:
         return {}
+    try:
+        own = Path("/proc/self/cgroup").read_text().splitlines()
+        mounts = Path("/proc/self/mountinfo").read_text().splitlines()
+    except OSError:
+        return {}
+    return usable_bases(parse_cgroups(own, mounts))
+
+
+def usable_bases(found):
+    """Of ``parse_cgroups``'s answer, the directories where a child cgroup can be made (see ``cgroup_bases``)."""
     bases = {}
-    for controller, (version, own) in _parse_cgroups().items():
+    for controller, (version, own) in found.items():
         candidates = [own] if version == 1 else [own, os.path.dirname(own)]
         for where in candidates:
             enabled = version == 1 or controller in _read(os.path.join(where, "cgroup.subtree_control")).split()
