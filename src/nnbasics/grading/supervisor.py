@@ -256,6 +256,7 @@ class _Watchdog:
             # the sandbox's own /proc: its processes only, however many the host runs (psutil's children()
             # reads every process of the machine). Its pids are the sandbox's: never kill through them.
             psutil.PROCFS_PATH = f"/proc/{sandbox}/root/proc"
+            self.host_proc = os.stat("/proc").st_dev  # each PID namespace's /proc is a file system of its own
             self.root = None
         else:
             try:
@@ -268,7 +269,12 @@ class _Watchdog:
 
     def _tree(self):
         if self.sandbox is not None:
-            return list(self.psutil.process_iter())
+            try:
+                if os.stat(self.psutil.PROCFS_PATH).st_dev == self.host_proc:
+                    return []  # bubblewrap is still setting the sandbox up: that is the host's /proc
+                return list(self.psutil.process_iter())
+            except OSError:  # not mounted yet, or the sandbox is gone with the kernel
+                return []
         if self.root is None:
             return []
         try:
