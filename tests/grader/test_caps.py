@@ -12,8 +12,12 @@ stopped them at.
 import os
 import re
 import shutil
+import subprocess
+import sys
+import time
 
 import nbformat
+import psutil
 import pytest
 from jupyter_client.utils import run_sync
 from nbclient import NotebookClient
@@ -173,3 +177,27 @@ def test_cgroup_v2_without_delegation_leaves_it_to_the_watchdog(tmp_path):
     v1 = ["8:pids:/elsewhere"]
     mounts = [f"40 24 0:40 /docker/abc {tmp_path} rw - cgroup cgroup rw,pids"]
     assert caps.parse_cgroups(v1, mounts) == {}
+
+
+def test_a_grader_that_dies_takes_its_kernel_and_cgroups_with_it(tmp_path):
+    script = tmp_path / "grader.py"
+    script.write_text(
+        "import os\n"
+        "from jupyter_client.utils import run_sync\n"
+        "from nnbasics.grading import caps, kernel\n"
+        "from nnbasics.grading.limits import Limits, as_config\n"
+        "km = kernel.launch_ahead(as_config(Limits()))\n"
+        "kc = km.client()\n"
+        "kc.start_channels()\n"
+        "run_sync(kc.wait_for_ready)(timeout=60)\n"
+        "print(km.provisioner.pid, caps.cgroup_name(km.kernel_dir), flush=True)\n"
+        "os._exit(0)  # no shutdown, no cleanup\n"
+    )
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    supervisor, name = out.stdout.split()
+    groups = [os.path.join(base, name) for _, base in caps.cgroup_bases().values()]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and (psutil.pid_exists(int(supervisor)) or any(map(os.path.exists, groups))):
+        time.sleep(0.1)
+    assert not psutil.pid_exists(int(supervisor)) or psutil.Process(int(supervisor)).status() == psutil.STATUS_ZOMBIE
+    assert not [group for group in groups if os.path.exists(group)]

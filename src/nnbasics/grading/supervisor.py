@@ -206,7 +206,20 @@ class _Watch:
             if self.stop or self._orphaned():
                 self._kill()
             time.sleep(POLL)
+        if self._orphaned():  # the grader is gone and cannot remove the kernel's cgroups: do it here
+            self._remove_cgroups()
         return status if status >= 0 else 128 - status
+
+    def _remove_cgroups(self):
+        for group in self.plan["cgroups"]:
+            for _ in range(50):  # the sandbox's processes leave the cgroup as they finish dying
+                try:
+                    os.rmdir(os.path.dirname(group["procs"]))
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.01)
 
     def _write_cause(self):
         tmp = f"{self.plan['cause']}.{os.getpid()}"
