@@ -16,10 +16,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-# Debian packages: chromium (browser tests), bubblewrap (the grader's sandbox) and graphviz (dot, for nnbasics.draw).
+# Debian packages: chromium (browser tests), bubblewrap and libseccomp2 (the grader's sandbox and its seccomp
+# filter) and graphviz (dot, for nnbasics.draw).
 system-deps:
-	@if command -v apt-get >/dev/null && { [ ! -x /usr/bin/chromium ] || ! command -v bwrap >/dev/null || ! command -v dot >/dev/null; }; then \
-		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium bubblewrap graphviz >/dev/null; \
+	@if command -v apt-get >/dev/null && { [ ! -x /usr/bin/chromium ] || ! command -v bwrap >/dev/null || ! command -v dot >/dev/null || ! ls /usr/lib/*/libseccomp.so.2 /lib/*/libseccomp.so.2 >/dev/null 2>&1; }; then \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium bubblewrap libseccomp2 graphviz >/dev/null; \
 	fi
 
 # node and npm, for the npm packages below.

@@ -13,74 +13,9 @@ import subprocess
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
-from testkit.notebooks import REPO, cell_index, solved, write
-
-WRONG = "def sigmoid(z):\n    return np.zeros_like(np.asarray(z, dtype=float))\n"
-MIME = "application/vnd.nnbasics.probe+json"
-MARK = 313.25  # the sleep length that marks the attacks' leftover processes
-
-ATTACKS = {
-    # -- patch what the tests use to compare
-    "patch_numpy": "import numpy.testing as npt\nnpt.assert_allclose = lambda *a, **k: None\n"
-    "np.allclose = lambda *a, **k: True\nnp.isclose = lambda *a, **k: np.ones(np.shape(a[0]), bool)\n"
-    "np.array_equal = lambda *a, **k: True",
-    "patch_builtins": "import builtins\nbuiltins.isinstance = lambda *a: True\nbuiltins.len = lambda x: 0",
-    "block_exec": "import builtins\nbuiltins.exec = lambda *a, **k: None\nbuiltins.compile = lambda *a, **k: None",
-    # -- make the test cells not run, or not fail
-    "input_transformer": "get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])",
-    "custom_exception_handler": "get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)",
-    "sys_exit": "import sys\nsys.exit(0)",
-    "os_exit": "import os\nos._exit(0)",
-    "kill_kernel": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)",
-    "fork": f"import os, time\nif os.fork() == 0:\n    time.sleep({MARK})\n    os._exit(0)",
-    # -- print or display something that looks like a passing result
-    "fake_output": 'print(\'{"score": 4.0, "passed": true}\')\nfrom IPython.display import display\n'
-    f"display({{'{MIME}': {{'nonce': '0', 'results': []}}}}, raw=True)\n"
-    f"get_ipython().events.register('post_run_cell', lambda r: display({{'{MIME}': "
-    "{'nonce': '0', 'results': [{'value': {'t': 'float', 'v': (0.5).hex()}, 'modules': [], 'warnings': []}]}}, "
-    "raw=True))",
-    "always_equal_array": "class Yes(np.ndarray):\n    def __eq__(self, other):\n        return True\n"
-    "    __ne__ = lambda self, other: False\n"
-    "def sigmoid(z):\n    return np.zeros_like(np.asarray(z, dtype=float)).view(Yes)",
-    "atexit": "import atexit\natexit.register(lambda: print('{\"score\": 4.0}'))\n"
-    "atexit.register(lambda: open('/tmp/owned', 'w').write('x'))",
-    # -- read the answers, or write the grades
-    "read_solutions": "import glob, os\nfound = []\n"
-    "import site, sys\n"
-    f"for pattern in ['../../../solutions/**/*.ipynb', '{REPO}/solutions/**/*.ipynb',"
-    " sys.prefix + '/**/01_neuron*.ipynb', *[sp + '/**/01_neuron*.ipynb' for sp in site.getsitepackages()],"
-    " os.path.expanduser('~/**/01_neuron*.ipynb'), '/tmp/**/01_neuron*.ipynb']:\n"
-    "    found += glob.glob(pattern, recursive=True)\n"
-    "for path in found:\n"
-    "    src = open(path).read()\n"
-    "    if 'def sigmoid' in src:\n"
-    "        import json\n"
-    "        for cell in json.load(open(path))['cells']:\n"
-    "            code = ''.join(cell['source'])\n"
-    "            if code.startswith('def sigmoid'):\n"
-    "                exec(code.replace('### BEGIN SOLUTION', '').replace('### END SOLUTION', ''))",
-    "import_reference": "from nnbasics import sigmoid",
-    "write_gradebook": "import glob, os\n"
-    f"for path in glob.glob('../../../gradebook.db') + glob.glob('{REPO}/**/gradebook.db', recursive=True) + "
-    "glob.glob(os.path.expanduser('~/.cache/nnbasics/*.db')) + glob.glob('/tmp/**/gradebook.db', recursive=True):\n"
-    "    try:\n"
-    "        open(path, 'wb').write(b'owned')\n"
-    "    except OSError:\n"
-    "        pass",
-    "background_process": "import subprocess\n"
-    f"subprocess.Popen(['sleep', '{MARK}'])\n"
-    f"subprocess.Popen(['sh', '-c', 'setsid sleep {MARK} > /dev/null 2>&1 &'])",
-    "network": "import socket\ntry:\n    socket.create_connection(('127.0.0.1', 22), timeout=1)\nexcept OSError:\n    pass",
-}
-
-
-def attacked(code):
-    nb = solved("01_neuron", {"sigmoid": WRONG})
-    at = cell_index(nb, "sigmoid") + 1
-    nb.cells.insert(at, nbformat.v4.new_code_cell(code))
-    return nb
+from testkit.attacks import ATTACKS, CAPPED, KEY_CALLS, MARK, WRONG, attacked, forget_keys, host_keys
+from testkit.notebooks import REPO, solved, write
 
 
 def tree_digest(folder):
@@ -140,8 +75,8 @@ def test_every_attack_scores_nothing_on_the_attacked_test(attacked_class):
 def test_kernel_killing_attacks_cost_only_their_own_cell(attacked_class):
     # issue 11: the kernel is restarted once without the killing cell, and the notebook graded as it is
     table = rows(attacked_class[0])
-    for name in ("os_exit", "kill_kernel"):
-        assert table[name]["status"] == "graded"
+    for name in ("os_exit", "kill_kernel", *CAPPED):  # the caps kill the whole sandbox: a dead kernel, too
+        assert table[name]["status"] == "graded", table[name]
         assert float(table[name]["score"]) == float(table["wrong"]["score"])  # the wrong sigmoid, nothing more
     assert table["honest"]["status"] == "graded" and table["wrong"]["status"] == "graded"
 
@@ -158,6 +93,14 @@ def test_the_grader_the_gradebook_and_other_submissions_are_intact(attacked_clas
     assert export.returncode == 0, export.stderr
     assert "honest" in (course / "export.csv").read_text()
     assert not Path("/tmp/owned").exists()  # written (if at all) inside the kernel's private /tmp
+
+
+@pytest.mark.skipif(KEY_CALLS is None, reason="keyring system call numbers known for x86_64 and aarch64 only")
+def test_nothing_is_left_in_the_grading_machines_keyrings(attacked_class):
+    try:
+        assert host_keys("left-behind") == []
+    finally:
+        forget_keys("left-behind")
 
 
 def test_no_process_outlives_its_kernel(attacked_class):

@@ -1,5 +1,6 @@
 """The learner's kernel, seen from inside: what it can read, write, reach and leave behind."""
 
+import os
 import shutil
 import subprocess
 
@@ -61,7 +62,8 @@ def test_the_kernel_sees_only_what_it_needs(tmp_path):
 @pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
 def test_processes_started_in_the_box_end_with_it(tmp_path):
     cmd = boxed_command(["true"], str(tmp_path), memory_mb=2048, cpu_seconds=125)
-    shim, box = cmd[: cmd.index("bwrap")], cmd[cmd.index("bwrap") : cmd.index("--") + 1]
+    at = next(i for i, arg in enumerate(cmd) if os.path.basename(arg) == "bwrap")
+    shim, box = cmd[:at], cmd[at : cmd.index("--") + 1]
     # a daemon that double-forks away from its parent still lives in the box's PID namespace
     subprocess.run([*shim, *box, "sh", "-c", "setsid sleep 271.5 > /dev/null 2>&1 &"], timeout=30, check=True)
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout

@@ -119,14 +119,10 @@ def grade_command(args):
     from .grade import grade_all
     from .inputs import expand
     from .limits import Limits
-    from .sandbox import isolation
+    from .sandbox import missing_caps
 
-    if isolation() != "bwrap":
-        print(
-            "nnbasics grade: note: bubblewrap is not available, so the notebook runs without a filesystem "
-            "sandbox (limits still apply)",
-            file=sys.stderr,
-        )
+    if lacking := missing_caps():  # once per run: the isolation or caps this machine cannot give the kernel
+        print(f"nnbasics grade: note: {lacking}", file=sys.stderr)
     limits = Limits(args.timeout, args.notebook_timeout, args.memory, args.max_output)
     if args.watch:
         from .watch import watch

@@ -4,8 +4,10 @@
 (ipykernel, whatever the notebook names) asks for the ``nnbasics-sandbox``
 provisioner (registered as an entry point in pyproject.toml).
 ``SandboxProvisioner`` launches the kernel with ``sandbox.boxed_command`` and
-``sandbox.kernel_env`` in a private directory, and talks to it over Unix
-sockets in that directory (TCP on 127.0.0.1 where there are none).
+``sandbox.kernel_env`` in a private directory, in cgroups of its own where the
+machine has them (``caps.make_cgroups``, removed with the kernel), and talks
+to it over Unix sockets in that directory (TCP on 127.0.0.1 where there are
+none). When a cap stopped the kernel, ``limit_hit`` says which.
 
 A kernel can be launched *ahead* (``launch_ahead``): a learner grading five
 notebooks waits mostly for imports (the grader's, about 1 s) and kernel
@@ -18,6 +20,7 @@ launching a new one. Both cases go through ``start_kernel`` and the same
 provisioner; nothing private of jupyter_client is touched.
 """
 
+import contextlib
 import os
 import shutil
 import sys
@@ -31,7 +34,7 @@ from jupyter_client.utils import run_sync
 from traitlets import Integer, Unicode
 from traitlets.config import Config
 
-from . import sandbox
+from . import caps, sandbox
 
 PROVISIONER = "nnbasics-sandbox"  # its entry point name (pyproject.toml)
 CONNECTION_FILE = "kernel.json"
@@ -82,7 +85,7 @@ class SandboxKernelManager(AsyncKernelManager):
         for sub in (".ipython", ".jupyter", ".matplotlib"):
             os.makedirs(os.path.join(self.kernel_dir, sub), exist_ok=True)
         self.transport = "ipc" if os.name == "posix" else "tcp"  # Windows has no Unix sockets for zmq
-        self.ip = os.path.join(self.kernel_dir, "ipc") if self.transport == "ipc" else "127.0.0.1"
+        self.ip = os.path.join(sandbox.socket_dir(self.kernel_dir), "ipc") if self.transport == "ipc" else "127.0.0.1"
         self.connection_file = os.path.join(self.kernel_dir, CONNECTION_FILE)
         return made
 
@@ -148,6 +151,8 @@ class SandboxProvisioner(LocalProvisioner):
     """Launch ipykernel boxed and limited (``sandbox.py``), or adopt one that ``launch_ahead`` launched."""
 
     made_dir = False
+    limit = None  # the sentence of the cap that stopped the kernel, read once it is dead (limit_hit)
+    _looked = False
 
     async def pre_launch(self, **kwargs):
         km = self.parent
@@ -161,7 +166,12 @@ class SandboxProvisioner(LocalProvisioner):
             kwargs.pop("extra_arguments", None)
             return {**kwargs, "cmd": []}
         kwargs = await super().pre_launch(**kwargs)
-        kwargs["cmd"] = sandbox.boxed_command(kwargs["cmd"], km.kernel_dir, km.memory_mb, km.cpu_seconds)
+        with contextlib.suppress(FileNotFoundError):  # a reused directory: the last kernel's cause is not this one's
+            os.remove(os.path.join(km.kernel_dir, caps.CAUSE_FILE))
+        groups = caps.make_cgroups(km.kernel_dir, km.memory_mb)
+        kwargs["cmd"] = sandbox.boxed_command(
+            kwargs["cmd"], km.kernel_dir, km.memory_mb, km.cpu_seconds, cgroups=groups
+        )
         return kwargs
 
     async def launch_kernel(self, cmd, **kwargs):
@@ -173,10 +183,56 @@ class SandboxProvisioner(LocalProvisioner):
         self.cwd = km.kernel_dir
         return self.connection_info
 
+    async def kill(self, restart=False):
+        """Kill the kernel's whole tree: its process group, what left it (cgroups), or (Windows) its descendants."""
+        tree = []
+        if not hasattr(os, "killpg") and self.pid:  # no process groups: killing the supervisor alone leaves the kernel
+            try:
+                tree = psutil.Process(self.pid).children(recursive=True)
+            except psutil.Error:
+                pass
+        await super().kill(restart=restart)
+        for p in tree:
+            try:
+                p.kill()
+            except psutil.Error:
+                pass
+        caps.kill_cgroups(self.parent.kernel_dir)
+
+    async def poll(self):
+        status = await super().poll()
+        if status is not None:
+            self._look()
+        return status
+
+    def _look(self):
+        """Read which cap stopped the kernel (the supervisor wrote it before the kernel died), once."""
+        if not self._looked and self.parent is not None and self.parent.kernel_dir:
+            self._looked = True
+            self.limit = caps.limit_hit(self.parent.kernel_dir)
+
     async def cleanup(self, restart=False):
+        self._look()  # before the directory goes
         await super().cleanup(restart=restart)
+        if restart:
+            self.limit, self._looked = None, False
+        else:
+            caps.remove_cgroups(self.parent.kernel_dir)
         if self.made_dir and not restart:
             shutil.rmtree(self.parent.kernel_dir, ignore_errors=True)
+
+
+def limit_hit(km):
+    """The sentence saying which cap (processes, memory, CPU time, files) stopped ``km``'s kernel, or None.
+
+    Written by the kernel's supervisor before it killed the kernel, and kept by
+    the provisioner from the moment it finds the kernel dead (so it is still
+    known after the manager's cleanup removed the kernel's directory).
+    """
+    provisioner = km.provisioner
+    if isinstance(provisioner, SandboxProvisioner) and provisioner.limit:
+        return provisioner.limit
+    return caps.limit_hit(km.kernel_dir) if km.kernel_dir else None
 
 
 def launch_ahead(config):
