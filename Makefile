@@ -5,9 +5,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+NPM    := node_modules/.installed
+LIGHTHOUSE := tools/lighthouse/node_modules/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: serve test bench lint site system-deps vendor clean
+.PHONY: serve test bench lint site system-deps node-deps vendor clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,33 +17,49 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-# Debian packages: chromium (browser tests) and bubblewrap (the grader's sandbox).
-system-deps:
+# Debian packages: chromium (browser tests), bubblewrap (the grader's sandbox), and node-deps.
+system-deps: node-deps
 	@if command -v apt-get >/dev/null && { [ ! -x /usr/bin/chromium ] || ! command -v bwrap >/dev/null; }; then \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium bubblewrap >/dev/null; \
 	fi
 
+# node and npm: the site build renders its math with KaTeX.
+node-deps:
+	@if command -v apt-get >/dev/null && ! command -v npm >/dev/null; then \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nodejs npm >/dev/null; \
+	fi
+
+# npm packages of package-lock.json: KaTeX (renders the site's math at build time) and axe-core (browser tests).
+$(NPM): package.json package-lock.json | node-deps
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Lighthouse, for `nnbasics bench site` only.
+$(LIGHTHOUSE): tools/lighthouse/package.json tools/lighthouse/package-lock.json | node-deps
+	cd tools/lighthouse && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 # The course site at http://127.0.0.1:8000/; --dirty: after the first build, an edited page alone is rebuilt.
-serve: $(STAMP)
+serve: $(STAMP) $(NPM)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dirty --dev-addr 127.0.0.1:8000
 
 # The static site in site/, as deployed: strict, so a broken link or a failing code block stops it.
-site: $(STAMP)
+site: $(STAMP) $(NPM)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: $(STAMP) system-deps lint
+test: $(STAMP) system-deps $(NPM) lint
 	$(BIN)/python -m pytest -n 2
 
-bench: $(STAMP) system-deps
+bench: $(STAMP) system-deps $(NPM) $(LIGHTHOUSE)
 	$(BIN)/nnbasics bench
 
-# Refresh the vendored browser assets (KaTeX) from npm; the result is committed.
+# Refresh the vendored browser assets (KaTeX's CSS and fonts, the version of package.json) from npm; committed.
 vendor: $(STAMP)
 	$(BIN)/python tools/vendor_assets.py docs
 
 clean:
-	rm -rf $(VENV) site .cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) site .cache .pytest_cache .ruff_cache node_modules tools/lighthouse/node_modules

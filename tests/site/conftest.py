@@ -1,4 +1,4 @@
-"""Fixtures of the site tests: one strict build per test session, a local HTTP server, headless Chromium.
+"""Fixtures of the site tests: one strict build per test session, a local HTTP server, headless Chromium, axe-core.
 
 The build is expensive (seconds), so it runs once even under pytest-xdist:
 the first worker to take the lock builds into a directory shared by the
@@ -21,6 +21,7 @@ import pytest
 from nnbasics._env import with_scripts_on_path
 
 ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"  # npm, package-lock.json; `make test` runs `npm ci`
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -131,10 +132,38 @@ def open_page(browser, site_url):
         page = context.new_page()
         watch = PageWatch(page)
         page.goto(site_url + path, wait_until="load")
-        # KaTeX renders on Material's document$ event, just after load: wait until no math is left raw.
-        page.wait_for_function("!document.querySelector('.arithmatex:not(:has(.katex))')", timeout=10_000)
         return page, watch
 
     yield _open
     for context in contexts:
         context.close()
+
+
+# WCAG 2.1 A and AA, what the site promises; "best-practice" rules are not in it.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+_AXE_RUN = """async (tags) => {
+  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
+  return result.violations.map((v) => ({
+    id: v.id,
+    help: v.help,
+    nodes: v.nodes.map((n) => n.target.join(" ") + " | " + (n.failureSummary || "").replace(/\\s+/g, " ")),
+  }));
+}"""
+
+
+def run_axe(page):
+    """axe-core's WCAG 2.1 AA violations on ``page`` as it is now, one line per element (empty: none).
+
+    axe is injected from ``node_modules`` as an inline script: no request leaves 127.0.0.1.
+    """
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} is missing: run `npm ci` in the checkout (`make test` does)")
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    return [f"{v['id']} ({v['help']}): {node}" for v in page.evaluate(_AXE_RUN, AXE_TAGS) for node in v["nodes"]]
+
+
+@pytest.fixture(scope="session")
+def axe():
+    """``run_axe`` as a fixture (test modules cannot import conftest in importlib mode)."""
+    return run_axe

@@ -270,5 +270,5 @@ def test_built_site_loads_nothing_from_another_host(built_site):
             for m in load.finditer(path.read_text(encoding="utf-8", errors="replace")):
                 offenders.append(f"{path.relative_to(built_site)}: {m.group(0)[:120]}")
     assert not offenders, "\n".join(offenders)
-    assert (built_site / "assets" / "vendor" / "katex" / "katex.min.js").is_file()
+    assert (built_site / "assets" / "vendor" / "katex" / "katex.min.css").is_file()
     assert list((built_site / "assets" / "vendor" / "katex" / "fonts").glob("*.woff2"))

@@ -26,7 +26,8 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 
-from ..assignments import ASSIGNMENTS, PAGES
+from ..assignments import ASSIGNMENTS, PAGES, site_url
+from . import math_html, preview
 from .page_notebook import page_to_notebook
 
 _staging = []  # temporary copies of the exercises for the current build
@@ -105,11 +106,44 @@ def on_build_error(error):
     on_post_build(None)
 
 
+@event_priority(50)  # before mkdocs-quiz, which reads the page's "quiz" metadata
+def on_page_markdown(markdown, page, config, files):
+    """Turn mkdocs-quiz off on a page without quizzes: it would inline its ~57 KB of CSS and JS there too."""
+    if "<quiz>" not in markdown and "quiz" not in page.meta:
+        page.meta["quiz"] = {"enabled": False}
+    return markdown
+
+
+def on_config(config):
+    """Check once per build that KaTeX is there, and is the version of the stylesheet the pages load."""
+    try:
+        katex = math_html.find_katex(Path(config.docs_dir).parent)
+        math_html.check_stylesheet(katex, Path(config.docs_dir) / "assets" / "vendor" / "katex" / "katex.min.css")
+    except math_html.MathError as e:
+        raise PluginError(str(e)) from None
+    config["nnbasics_katex"] = str(katex)
+    return config
+
+
+@event_priority(-50)  # after mkdocs-quiz, whose quizzes hold math too
 def on_page_content(html, page, config, files):
-    """Put a download button at the top of each exercise preview (a notebook page has no Markdown to edit)."""
+    """Render the page's math; make each exercise preview light, with working links and a download button."""
+    render = math_html.renderer(config["nnbasics_katex"]).render
     stem = Path(page.file.src_uri).stem
-    if not (page.file.src_uri.startswith("exercises/") and stem in ASSIGNMENTS):
-        return html
+    try:
+        if not (page.file.src_uri.startswith("exercises/") and stem in ASSIGNMENTS):
+            return math_html.render_arithmatex(html, render)
+        html = preview.lighten(html)
+        html = math_html.render_notebook_markdown(html, render)
+    except math_html.MathError as e:
+        raise PluginError(f"{page.file.src_uri}: {e}") from None
+
+    def page_url_of(src):
+        found = files.get_file_from_path(src)
+        return found.url if found is not None and found.is_documentation_page() else None
+
+    site_urls = dict.fromkeys(u.rstrip("/") + "/" for u in (config.site_url, site_url()) if u)
+    html = preview.relink(html, page.url, list(site_urls), f"exercises/{stem}/{stem}.ipynb", page_url_of)
     href = get_relative_url(f"downloads/{stem}.ipynb", page.url)
     button = (
         f'<p><a class="md-button md-button--primary" href="{href}" download="{stem}.ipynb">'
