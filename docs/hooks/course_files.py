@@ -7,6 +7,7 @@ from nnbasics.site.course_files import (
     on_page_content,
     on_page_markdown,
     on_post_build,
+    on_post_page,
 )
 
 __all__ = [
@@ -16,4 +17,5 @@ __all__ = [
     "on_page_content",
     "on_page_markdown",
     "on_post_build",
+    "on_post_page",
 ]

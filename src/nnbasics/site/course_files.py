@@ -17,6 +17,7 @@ Generated files are MkDocs ``File`` objects, so links to them are checked by
 """
 
 import json
+import logging
 import shutil
 import tempfile
 from pathlib import Path
@@ -30,6 +31,7 @@ from ..assignments import ASSIGNMENTS, PAGES, site_url
 from . import math_html, preview
 from .page_notebook import page_to_notebook
 
+log = logging.getLogger("mkdocs.plugins.nnbasics")
 _staging = []  # temporary copies of the exercises for the current build
 
 
@@ -95,6 +97,19 @@ def on_files(files, config):
     return files
 
 
+def on_post_page(output, page, config):
+    """Preload the KaTeX fonts the page's math uses, so that it is laid out once, in its own fonts."""
+    fonts = math_html.fonts_used(output)
+    if not fonts:
+        return output
+    links = "".join(
+        f'<link rel="preload" href="{get_relative_url(f"assets/vendor/katex/fonts/{font}.woff2", page.url)}" '
+        'as="font" type="font/woff2" crossorigin>'
+        for font in fonts
+    )
+    return output.replace("</title>", "</title>" + links, 1)
+
+
 def on_post_build(config):
     """Remove the staged copies once every page is written."""
     while _staging:
@@ -142,6 +157,9 @@ def on_page_content(html, page, config, files):
         found = files.get_file_from_path(src)
         return found.url if found is not None and found.is_documentation_page() else None
 
+    missing = preview.match_toc(page.toc, html)
+    if missing:
+        log.warning("%s: table of contents entries without a heading: %s", page.file.src_uri, ", ".join(missing))
     site_urls = dict.fromkeys(u.rstrip("/") + "/" for u in (config.site_url, site_url()) if u)
     html = preview.relink(html, page.url, list(site_urls), f"exercises/{stem}/{stem}.ipynb", page_url_of)
     href = get_relative_url(f"downloads/{stem}.ipynb", page.url)

@@ -138,6 +138,56 @@ def _label(rendered):
     )
 
 
+# KaTeX's classes in the rendered HTML -> the font file they make the browser load (see katex.min.css)
+_FONTS = {
+    "katex": "KaTeX_Main-Regular",
+    "mathnormal": "KaTeX_Math-Italic",
+    "mathbf": "KaTeX_Main-Bold",
+    "textbf": "KaTeX_Main-Bold",
+    "mathit": "KaTeX_Main-Italic",
+    "textit": "KaTeX_Main-Italic",
+    "boldsymbol": "KaTeX_Math-BoldItalic",
+    "amsrm": "KaTeX_AMS-Regular",
+    "mathbb": "KaTeX_AMS-Regular",
+    "textbb": "KaTeX_AMS-Regular",
+    "mathcal": "KaTeX_Caligraphic-Regular",
+    "mathfrak": "KaTeX_Fraktur-Regular",
+    "textfrak": "KaTeX_Fraktur-Regular",
+    "mathscr": "KaTeX_Script-Regular",
+    "textscr": "KaTeX_Script-Regular",
+    "mathsf": "KaTeX_SansSerif-Regular",
+    "textsf": "KaTeX_SansSerif-Regular",
+    "mathtt": "KaTeX_Typewriter-Regular",
+    "texttt": "KaTeX_Typewriter-Regular",
+}
+# ... and the two that need a pair of classes on one element: big delimiters, big operators (sums)
+_PAIRS = {
+    ("delimsizing", "size1"): "KaTeX_Size1-Regular",
+    ("delimsizing", "size2"): "KaTeX_Size2-Regular",
+    ("delimsizing", "size3"): "KaTeX_Size3-Regular",
+    ("delimsizing", "size4"): "KaTeX_Size4-Regular",
+    ("op-symbol", "small-op"): "KaTeX_Size1-Regular",
+    ("op-symbol", "large-op"): "KaTeX_Size2-Regular",
+}
+_CLASS = re.compile(r'class="([^"]*)"')
+
+
+def fonts_used(page_html):
+    """The KaTeX font files (``"KaTeX_Main-Regular"``, ...) the math of ``page_html`` makes the browser load.
+
+    The page preloads them: KaTeX's fonts are ``font-display: block``, so text
+    laid out in a fallback font moved when they arrived (layout shift).
+    """
+    if 'class="katex"' not in page_html:
+        return []
+    found = set()
+    for m in _CLASS.finditer(page_html):
+        classes = set(m[1].split())
+        found.update(font for cls, font in _FONTS.items() if cls in classes)
+        found.update(font for pair, font in _PAIRS.items() if classes.issuperset(pair))
+    return sorted(found)
+
+
 class MathError(Exception):
     """A formula KaTeX cannot render, or KaTeX missing: one sentence for the build's error."""
 

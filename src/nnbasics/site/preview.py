@@ -8,12 +8,18 @@ and gives each code cell Material's own code-block markup, so the theme
 styles it (light and dark) and adds its copy button; the few notebook
 classes left are styled by ``docs/assets/stylesheets/extra.css``.
 
+``match_toc`` points the table of contents at the headings' real ids
+(mkdocs-jupyter computes the two with different slug rules, so
+"A scalar autograd engine: `Value`" was listed as ``#a-scalar-autograd-engine``
+and drawn as ``#a-scalar-autograd-engine-value``).
+
 ``relink`` makes the notebooks' links work on the site: a link to the site's
 own address (``site_url``, how the notebooks link to their concept page) or to
 a page's Markdown source in the repository (``../../docs/neuron.md``, what
 works in a clone) becomes a relative link to that page.
 """
 
+import html
 import posixpath
 import re
 from urllib.parse import urlsplit
@@ -30,6 +36,7 @@ _DROP = [
 _HIGHLIGHT = re.compile(
     r'<div class="highlight-ipynb hl-(?P<lang>[\w+-]+)"><pre>(?:<span></span>)?(?P<code>.*?)</pre></div>', re.S
 )
+_HEADING = re.compile(r'<h[1-6] id="(?P<id>[^"]+)">(?P<text>.*?)</h[1-6]>', re.S)
 _HREF = re.compile(r'(<a\b[^>]*?\bhref=")([^"]*)(")')
 
 
@@ -96,8 +103,46 @@ def relink(body, page_url, site_urls, notebook_path, page_url_of):
             return m[0]
         path, _, fragment = target.partition("#")
         rel = get_relative_url(path or ".", page_url)
-        if path.endswith("/") and not rel.endswith("/"):
+        if (not path or path.endswith("/")) and not rel.endswith("/"):
             rel += "/"
         return m[1] + rel + (f"#{fragment}" if fragment else "") + m[3]
 
     return _HREF.sub(one, body)
+
+
+def _words(fragment):
+    """The text of an HTML fragment, tags, the heading's "¶" and case dropped, for comparing titles."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).replace("¶", " ").lower().split())
+
+
+def match_toc(toc, body):
+    """Point each entry of the page's ``toc`` at the id its heading has in ``body``.
+
+    Returns
+    -------
+    list of str
+        The titles of entries no heading matches (for the build to report).
+    """
+    headings = list(_HEADING.finditer(body))
+    ids = {m["id"] for m in headings}
+    by_text = {}
+    for m in headings:
+        by_text.setdefault(_words(m["text"]), m["id"])
+    unmatched = []
+
+    def walk(items):
+        for item in items:
+            if item.id not in ids:
+                words = _words(item.title)
+                found = by_text.get(words)
+                if found is None:  # the TOC's title may lack the heading's inline code
+                    starts = [i for t, i in by_text.items() if words and t.startswith(words)]
+                    found = starts[0] if len(starts) == 1 else None
+                if found is None:
+                    unmatched.append(item.title)
+                else:
+                    item.id = found
+            walk(item.children)
+
+    walk(toc)
+    return unmatched
