@@ -7,7 +7,14 @@
   links point to;
 - each concept page (``nnbasics.assignments.PAGES``) becomes
   ``downloads/<page>.ipynb``: its prose and code converted into a notebook
-  by ``nnbasics.site.page_notebook``.
+  by ``nnbasics.site.page_notebook``;
+- the nnbasics wheel becomes ``downloads/nnbasics-<version>-py3-none-any.whl``
+  (``nnbasics.site.wheel``); in the Markdown, ``{nnbasics_wheel}`` stands for
+  its file name and ``{site_url}`` for the site's address, so the install
+  instructions name exactly what the site serves.
+
+The pages' math is rendered at build time (``nnbasics.site.math_html``) and
+the exercise previews are trimmed (``nnbasics.site.preview``).
 
 ``docs/hooks/course_files.py`` (the file mkdocs.yml names) imports these hooks.
 
@@ -28,11 +35,12 @@ from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 
 from ..assignments import ASSIGNMENTS, PAGES, site_url
-from . import math_html, preview
+from . import math_html, preview, wheel
 from .page_notebook import page_to_notebook
 
 log = logging.getLogger("mkdocs.plugins.nnbasics")
 _staging = []  # temporary copies of the exercises for the current build
+_wheel_name = []  # the file name of this build's wheel
 
 
 def _stage(path, assignment):
@@ -89,6 +97,12 @@ def on_files(files, config):
             )
         )
         files.append(File.generated(config, f"downloads/{a}.ipynb", content=path.read_bytes()))
+    try:
+        name, content = wheel.build(root)
+    except wheel.WheelError as e:
+        raise PluginError(str(e)) from None
+    _wheel_name[:] = [name]
+    files.append(File.generated(config, f"downloads/{name}", content=content))
     docs = Path(config.docs_dir)
     for page in PAGES.values():
         text = (docs / page).read_text(encoding="utf-8")
@@ -123,10 +137,15 @@ def on_build_error(error):
 
 @event_priority(50)  # before mkdocs-quiz, which reads the page's "quiz" metadata
 def on_page_markdown(markdown, page, config, files):
-    """Turn mkdocs-quiz off on a page without quizzes: it would inline its ~57 KB of CSS and JS there too."""
+    """Name the wheel and the site's address; turn mkdocs-quiz off on a page without quizzes.
+
+    mkdocs-quiz would inline its ~57 KB of CSS and JS in every page, quizzes or not.
+    """
     if "<quiz>" not in markdown and "quiz" not in page.meta:
         page.meta["quiz"] = {"enabled": False}
-    return markdown
+    if _wheel_name:
+        markdown = markdown.replace("{nnbasics_wheel}", _wheel_name[0])
+    return markdown.replace("{site_url}", (config.site_url or site_url()).rstrip("/") + "/")
 
 
 def on_config(config):
