@@ -25,6 +25,7 @@ Generated files are MkDocs ``File`` objects, so links to them are checked by
 
 import json
 import logging
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -111,8 +112,31 @@ def on_files(files, config):
     return files
 
 
+_SEARCH_DIALOG = '<div class="md-search" data-md-component="search" role="dialog">'
+# Material's bundle, once loaded, swaps <html class="no-js"> for "js" and applies the palette that matches the
+# system's colour scheme: each change restyles the whole page (~0.4 s of a phone's main thread on a long page),
+# and a dark-mode reader saw the light page first. Done while the page is still empty, both cost nothing, and
+# the bundle's own changes find nothing left to change. Without JavaScript the page keeps "no-js".
+_JS_CLASS = '<script>document.documentElement.classList.replace("no-js","js")</script>'
+_RESTORE_PALETTE = re.compile(r'<script>var palette=__md_get\("__palette"\).*?</script>', re.S)
+_SYSTEM_PALETTE = """<script>(function(){var p=__md_get("__palette");if(p&&p.color)return;
+var d=matchMedia("(prefers-color-scheme: dark)").matches?"dark":"light",
+i=document.querySelector("[data-md-color-media='(prefers-color-scheme: "+d+")']");if(!i)return;
+["media","scheme","primary","accent"].forEach(function(k){
+document.body.setAttribute("data-md-color-"+k,i.getAttribute("data-md-color-"+k))});
+document.body.setAttribute("data-md-color-switching","")})()</script>"""
+
+
 def on_post_page(output, page, config):
-    """Preload the KaTeX fonts the page's math uses, so that it is laid out once, in its own fonts."""
+    """Name Material's search dialog; settle the theme before the page is styled; preload the math fonts.
+
+    The KaTeX fonts the page's math uses are preloaded, so that it is laid out once, in its own fonts.
+    """
+    output = output.replace(
+        _SEARCH_DIALOG, _SEARCH_DIALOG.replace('role="dialog"', 'role="dialog" aria-label="Search"')
+    )
+    output = output.replace("<head>", "<head>" + _JS_CLASS, 1)
+    output = _RESTORE_PALETTE.sub(lambda m: m[0] + _SYSTEM_PALETTE, output, count=1)
     fonts = math_html.fonts_used(output)
     if not fonts:
         return output
