@@ -3,26 +3,61 @@
 The site is the session's strict build, served on 127.0.0.1; pip fetches the
 wheel from it and the dependencies from the machine's configured package
 index, as for any ``pip install``. One venv for the session (~1 min to fill).
+The wheel itself is built by ``nnbasics.site.wheel``, once per build process.
 """
 
 import html
 import importlib.metadata
+import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
+import hatchling.builders.wheel
 import pytest
 from testkit import notebooks
 
 from nnbasics.assignments import site_url as public_url
+from nnbasics.site import wheel as site_wheel
 
-pytestmark = pytest.mark.slow
-
+ROOT = Path(__file__).resolve().parents[2]
 WHEEL = f"nnbasics-{importlib.metadata.version('nnbasics')}-py3-none-any.whl"
+
+
+def test_wheel_is_built_once_and_again_only_when_a_source_changes(tmp_path, monkeypatch):
+    """What ``mkdocs serve`` rebuilds do: the same bytes without building, a new wheel after an edit."""
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("pyproject.toml", "README.md", "mkdocs.yml"):
+        shutil.copy2(ROOT / name, project / name)
+    for folder in ("src", "solutions"):
+        shutil.copytree(ROOT / folder, project / folder, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    builds = []
+    real = hatchling.builders.wheel.WheelBuilder
+
+    class Counting(real):
+        def build(self, *args, **kwargs):
+            builds.append(1)
+            return super().build(*args, **kwargs)
+
+    monkeypatch.setattr(hatchling.builders.wheel, "WheelBuilder", Counting)
+    name, first = site_wheel.build(project)
+    assert name == WHEEL and zipfile.ZipFile(io.BytesIO(first)).testzip() is None
+    assert site_wheel.build(project) == (name, first) and len(builds) == 1
+    core = project / "src" / "nnbasics" / "neuron.py"
+    core.write_text(core.read_text() + "\n# edited\n")
+    name2, second = site_wheel.build(project)
+    assert len(builds) == 2 and name2 == name and second != first
+
+
+def test_wheel_outside_a_checkout_is_one_sentence(tmp_path):
+    with pytest.raises(site_wheel.WheelError, match=r"^no pyproject.toml in .*: the site is built from a checkout"):
+        site_wheel.build(tmp_path)
 
 
 def _bin(venv, name):
@@ -74,6 +109,7 @@ def learner_venv(tmp_path_factory, site_url):
     return venv
 
 
+@pytest.mark.slow
 def test_installed_grader_grades_a_solved_and_a_released_notebook(learner_venv, tmp_path):
     where = subprocess.run(
         [str(_bin(learner_venv, "python")), "-c", "import nnbasics; print(nnbasics.__file__)"],

@@ -258,6 +258,7 @@ class Renderer:
         todo = list(dict.fromkeys(f for f in formulas if f not in self._done))
         if todo:
             if self._process is None or self._process.poll() is not None:
+                self.close()
                 self._start()
             try:
                 self._process.stdin.write(json.dumps(todo) + "\n")
@@ -275,12 +276,17 @@ class Renderer:
 
     def close(self):
         """Stop the node process."""
-        if self._process is not None and self._process.poll() is None:
-            self._process.stdin.close()
+        if self._process is not None:
+            try:
+                self._process.stdin.close()
+            except OSError:  # it had died: nothing to flush
+                pass
             try:
                 self._process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self._process.kill()
+                self._process.wait()
+            self._process.stdout.close()
         self._process = None
 
 
