@@ -110,28 +110,37 @@ def _focused(page):
     return page.evaluate("document.activeElement && (document.activeElement.id || document.activeElement.className)")
 
 
+def _tab_to(page, selector, limit):
+    """Press Tab until the focused element matches ``selector`` (at most ``limit`` times)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
+            return
+    pytest.fail(f"Tab did not reach {selector} (focus on {_focused(page)})")
+
+
+def _arrow_to(page, right, limit):
+    """Press ArrowDown in a radio group until the focused option is the right one (or a wrong one), then Space."""
+    for _ in range(limit):
+        if page.evaluate("document.activeElement.hasAttribute('data-correct')") == right:
+            break
+        page.keyboard.press("ArrowDown")
+    page.keyboard.press("Space")
+    return page.evaluate("document.activeElement.id")
+
+
 def test_quiz_by_keyboard_only(open_page):
     """Tab into a quiz, choose with the arrows (which must not answer), Space, Submit with Enter, then Try Again."""
     page, watch = open_page("neuron/")
     quiz = page.locator(".quiz").first
     options = quiz.locator("input[name=answer]")
-    for _ in range(300):  # Tab from the top of the page until the focus reaches the quiz's options
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.matches('#quiz-0 input[name=answer]')"):
-            break
-    else:
-        pytest.fail("Tab never reached the first quiz's options")
+    _tab_to(page, "#quiz-0 input[name=answer]", 300)  # from the top of the page
     page.keyboard.press("ArrowDown")  # moves and checks the next option: it must not lock the quiz
     page.keyboard.press("ArrowDown")
     assert quiz.locator(".quiz-feedback").is_hidden(), "an arrow key answered the quiz"
     assert options.evaluate_all("(os) => os.filter((o) => o.disabled).length") == 0
-    # choose a wrong option with the arrows, Space to be sure it is checked, Tab to Submit, Enter
-    for _ in range(options.count()):
-        if page.evaluate("!document.activeElement.hasAttribute('data-correct')"):
-            break
-        page.keyboard.press("ArrowDown")
-    page.keyboard.press("Space")
-    chosen = page.evaluate("document.activeElement.id")
+    # a wrong option with the arrows and Space, Tab to Submit, Enter
+    chosen = _arrow_to(page, False, options.count())
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.matches('#quiz-0 button[type=submit]')"), _focused(page)
     page.keyboard.press("Enter")
@@ -140,22 +149,13 @@ def test_quiz_by_keyboard_only(open_page):
     assert "Not right:" in feedback.inner_text() and "The right answer:" in feedback.inner_text()
     assert quiz.locator(f"#{chosen}").evaluate("(e) => e.parentElement.className") == "wrong"
     # Try Again by keyboard: the quiz is cleared and the focus is back on the options
-    for _ in range(5):
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.matches('#quiz-0 .quiz-reset-button')"):
-            break
-    else:
-        pytest.fail(f"Tab did not reach Try Again (focus on {_focused(page)})")
+    _tab_to(page, "#quiz-0 .quiz-reset-button", 5)
     page.keyboard.press("Enter")
     page.wait_for_function("document.activeElement.matches('#quiz-0 input[name=answer]')")
     assert feedback.is_hidden()
     assert options.evaluate_all("(os) => os.filter((o) => o.checked || o.disabled).length") == 0
     # and now the right answer, still by keyboard
-    for _ in range(options.count()):
-        if page.evaluate("document.activeElement.hasAttribute('data-correct')"):
-            break
-        page.keyboard.press("ArrowDown")
-    page.keyboard.press("Space")
+    _arrow_to(page, True, options.count())
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     feedback.wait_for(state="visible", timeout=5_000)

@@ -1,6 +1,6 @@
 // Lighthouse scores of a served site, for `nnbasics bench site` (src/nnbasics/bench/site.py runs this).
 //
-// Usage: node run.mjs CHROME_PATH RUNS URL...
+// Usage: node run.mjs CHROME_PATH "CHROME_FLAGS" RUNS URL...  (headless is added to the flags)
 // Starts one headless Chromium, runs Lighthouse RUNS times on every URL as a mobile (Lighthouse's
 // default: a Moto G class phone, simulated slow 4G and 4x CPU slowdown) and as a desktop (its desktop
 // preset), and prints, per URL and form factor, the run with the median performance score (Lighthouse's
@@ -11,20 +11,12 @@ import * as chromeLauncher from "chrome-launcher";
 import lighthouse from "lighthouse";
 import desktopConfig from "lighthouse/core/config/desktop-config.js";
 
-const [chromePath, runsArg, ...urls] = process.argv.slice(2);
+const [chromePath, chromeFlags, runsArg, ...urls] = process.argv.slice(2);
 const runs = Math.max(1, parseInt(runsArg, 10) || 1);
 const categories = ["performance", "accessibility", "best-practices"];
 const chrome = await chromeLauncher.launch({
   chromePath,
-  chromeFlags: [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-  ],
+  chromeFlags: ["--headless=new", ...chromeFlags.split(" ").filter(Boolean)],
 });
 function summary(lhr, url, formFactor) {
   const out = { url, form_factor: formFactor, failing: [] };
