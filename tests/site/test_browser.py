@@ -264,3 +264,21 @@ def test_page_preloads_exactly_the_math_fonts_it_uses(open_page, path):
     assert loaded == preloaded
     if path in CONCEPT_PAGES:
         assert "KaTeX_Main-Regular.woff2" in loaded
+
+
+@pytest.mark.parametrize(("scheme", "palette"), [("dark", "slate"), ("light", "default")])
+def test_theme_is_the_readers_before_the_theme_script_runs(browser, site_url, scheme, palette):
+    """The page is styled in the system's colour scheme from the first paint (no light flash for a dark reader).
+
+    Material's bundle is blocked: what is left is the page's own early settling of the theme.
+    """
+    context = browser.new_context(color_scheme=scheme)
+    try:
+        page = context.new_page()
+        page.route("**/bundle.*.min.js", lambda route: route.abort())
+        page.goto(site_url + "neuron/", wait_until="load")
+        assert page.locator("body").get_attribute("data-md-color-scheme") == palette
+        assert page.evaluate("document.documentElement.className") == "js"
+        assert page.locator("div.md-search[role=dialog]").get_attribute("aria-label") == "Search"
+    finally:
+        context.close()

@@ -116,3 +116,16 @@ def test_lighten_keeps_the_cells_and_drops_the_rest():
         '<div class="language-python highlight"><pre><span></span><code><span class="n">x</span> = 1\n</code></pre></div>'
         '</div><h2 id="a">A<a class="headerlink" href="#a">¶</a></h2>'
     )
+
+
+def test_pages_load_the_math_and_api_stylesheets_only_where_used(built_site):
+    """A stylesheet blocks the first paint: KaTeX's only with math on the page, mkdocstrings' only with API docs."""
+    problems = []
+    for page in sorted(built_site.rglob("*.html")):
+        source = page.read_text(encoding="utf-8")
+        for used, sheet in (('class="katex"', "katex.min.css"), ('class="doc doc-', "_mkdocstrings.css")):
+            linked = re.search(rf'<link rel="stylesheet" href="[^"]*{re.escape(sheet)}">', source) is not None
+            if linked != (used in source):
+                problems.append(f"{page.relative_to(built_site)}: {sheet} {'linked, unused' if linked else 'missing'}")
+    assert not problems, "\n".join(problems)
+    assert "katex.min.css" in (built_site / "neuron" / "index.html").read_text(encoding="utf-8")

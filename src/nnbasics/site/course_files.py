@@ -127,16 +127,36 @@ document.body.setAttribute("data-md-color-"+k,i.getAttribute("data-md-color-"+k)
 document.body.setAttribute("data-md-color-switching","")})()</script>"""
 
 
-def on_post_page(output, page, config):
-    """Name Material's search dialog; settle the theme before the page is styled; preload the math fonts.
+_UNUSED_CSS = {
+    "katex": re.compile(r'\s*<link rel="stylesheet" href="[^"]*assets/vendor/katex/katex\.min\.css">'),
+    "mkdocstrings": re.compile(r'\s*<link rel="stylesheet" href="[^"]*assets/_mkdocstrings\.css">'),
+}
 
-    The KaTeX fonts the page's math uses are preloaded, so that it is laid out once, in its own fonts.
-    """
+
+def _tidy(output):
+    """What every built HTML page gets: a named search dialog, the theme settled early, only the CSS it uses."""
     output = output.replace(
         _SEARCH_DIALOG, _SEARCH_DIALOG.replace('role="dialog"', 'role="dialog" aria-label="Search"')
     )
     output = output.replace("<head>", "<head>" + _JS_CLASS, 1)
     output = _RESTORE_PALETTE.sub(lambda m: m[0] + _SYSTEM_PALETTE, output, count=1)
+    # stylesheets a page does not use would still block its first paint: KaTeX's without math,
+    # mkdocstrings' outside the API reference
+    if 'class="katex"' not in output:
+        output = _UNUSED_CSS["katex"].sub("", output, count=1)
+    if 'class="doc doc-' not in output:
+        output = _UNUSED_CSS["mkdocstrings"].sub("", output, count=1)
+    return output
+
+
+def on_post_template(output, template_name, config):
+    """The 404 page, which has no page events, is tidied like the others."""
+    return _tidy(output) if template_name.endswith(".html") else output
+
+
+def on_post_page(output, page, config):
+    """Tidy the page (``_tidy``); preload the KaTeX fonts its math uses, so that it is laid out once."""
+    output = _tidy(output)
     fonts = math_html.fonts_used(output)
     if not fonts:
         return output
