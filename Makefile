@@ -6,6 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NPM    := node_modules/.installed
+LIGHTHOUSE := tools/lighthouse/node_modules/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: serve test bench lint site system-deps node-deps vendor clean
@@ -18,28 +19,33 @@ $(STAMP): pyproject.toml
 
 # Debian packages: chromium (browser tests), bubblewrap and libseccomp2 (the grader's sandbox and its seccomp
 # filter) and graphviz (dot, for nnbasics.draw).
-system-deps:
+system-deps: node-deps
 	@if command -v apt-get >/dev/null && { [ ! -x /usr/bin/chromium ] || ! command -v bwrap >/dev/null || ! command -v dot >/dev/null || ! ls /usr/lib/*/libseccomp.so.2 /lib/*/libseccomp.so.2 >/dev/null 2>&1; }; then \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium bubblewrap libseccomp2 graphviz >/dev/null; \
 	fi
 
-# node and npm, for the npm packages below.
+# node and npm: the site build renders its math with KaTeX, the browser tests run axe-core.
 node-deps:
 	@if command -v apt-get >/dev/null && ! command -v npm >/dev/null; then \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nodejs npm >/dev/null; \
 	fi
 
-# npm packages of package-lock.json: axe-core (the browser tests' accessibility checks).
+# npm packages of package-lock.json: KaTeX (renders the site's math at build time) and axe-core (browser tests).
 $(NPM): package.json package-lock.json | node-deps
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Lighthouse, for `nnbasics bench site` only.
+$(LIGHTHOUSE): tools/lighthouse/package.json tools/lighthouse/package-lock.json | node-deps
+	cd tools/lighthouse && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 # The course site at http://127.0.0.1:8000/; --dirty: after the first build, an edited page alone is rebuilt.
-serve: $(STAMP) system-deps
+serve: $(STAMP) system-deps $(NPM)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dirty --dev-addr 127.0.0.1:8000
 
 # The static site in site/, as deployed: strict, so a broken link or a failing code block stops it.
-site: $(STAMP) system-deps
+site: $(STAMP) system-deps $(NPM)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 lint: $(STAMP)
@@ -50,12 +56,12 @@ lint: $(STAMP)
 test: $(STAMP) system-deps $(NPM) lint
 	$(BIN)/python -m pytest -n 2
 
-bench: $(STAMP) system-deps
+bench: $(STAMP) system-deps $(NPM) $(LIGHTHOUSE)
 	$(BIN)/nnbasics bench
 
-# Refresh the vendored browser assets (KaTeX) from npm; the result is committed.
+# Refresh the vendored browser assets (KaTeX's CSS and fonts, the version of package.json) from npm; committed.
 vendor: $(STAMP)
 	$(BIN)/python tools/vendor_assets.py docs
 
 clean:
-	rm -rf $(VENV) site .cache .pytest_cache .ruff_cache node_modules
+	rm -rf $(VENV) site .cache .pytest_cache .ruff_cache node_modules tools/lighthouse/node_modules

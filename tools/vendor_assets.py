@@ -1,11 +1,14 @@
-"""Vendor the site's browser assets (KaTeX) from npm into ``docs/assets/vendor/``.
+"""Vendor the site's browser assets (KaTeX's stylesheet and fonts) from npm into ``docs/assets/vendor/``.
 
-The site must never call out, so math rendering is served from the built
-site itself. ``make vendor`` runs this module: it fetches pinned package
-versions with ``npm pack`` into a temporary directory, copies only the files
-the site uses (no TTF/WOFF fonts: every browser we target reads WOFF2), and
-writes ``docs/assets/vendor/README.md`` with the versions and licences. The
-result is committed, so a build needs neither npm nor a network.
+The site must never call out, so what its pages load is served from the
+built site itself. The math is rendered at build time (by the KaTeX of
+``package.json``, see ``nnbasics.site.math_html``), so the browser needs only
+KaTeX's CSS and fonts, of the same version: it is read from ``package.json``.
+``make vendor`` runs this module: it fetches the pinned package versions with
+``npm pack`` into a temporary directory, copies only the files the site uses
+(no TTF/WOFF fonts: every browser we target reads WOFF2), and writes
+``docs/assets/vendor/README.md`` with the versions and licences. The result is
+committed.
 
 Usage::
 
@@ -20,11 +23,13 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-# Pinned: bump here, run `make vendor`, commit the diff.
+ROOT = Path(__file__).resolve().parents[1]
+
+# Pinned in package.json (the build renders with that KaTeX): bump there, run `npm install` and `make vendor`.
 PACKAGES = {
     "katex": {
-        "version": "0.19.1",
-        "files": ["dist/katex.min.js", "dist/katex.min.css", "dist/contrib/auto-render.min.js", "dist/fonts/*.woff2"],
+        "version": json.loads((ROOT / "package.json").read_text())["devDependencies"]["katex"],
+        "files": ["dist/katex.min.css", "dist/fonts/*.woff2"],
         "strip": "dist/",
     },
 }

@@ -1,14 +1,12 @@
-"""Fixtures of the site tests: one strict build per test session, a local HTTP server, headless Chromium.
+"""Fixtures of the site tests: one strict build per test session, a local HTTP server, headless Chromium, axe-core.
 
 The build is expensive (seconds), so it runs once even under pytest-xdist:
 the first worker to take the lock builds into a directory shared by the
 session's workers, the others wait and reuse it.
 """
 
-import fcntl
 import functools
 import http.server
-import json
 import os
 import subprocess
 import sys
@@ -16,7 +14,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from testkit.site import CHROMIUM, CHROMIUM_ARGS, PageWatch  # shared with the report's browser tests
+from testkit import site as kit  # shared with the report's browser tests
+from testkit.site import CHROMIUM, CHROMIUM_ARGS, PageWatch
 
 from nnbasics._env import with_scripts_on_path
 
@@ -49,18 +48,8 @@ def mkdocs_build():
 
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory):
-    """The site built once with ``mkdocs build --strict``; the path of the built directory."""
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # common to this session's workers
-    site, marker, lock = shared / "nnbasics-site", shared / "nnbasics-site.json", shared / "nnbasics-site.lock"
-    with open(lock, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        if not marker.exists():
-            result = run_mkdocs_build(site)
-            marker.write_text(json.dumps({"returncode": result.returncode, "output": result.stderr[-20000:]}))
-        state = json.loads(marker.read_text())
-    assert state["returncode"] == 0, f"mkdocs build --strict failed:\n{state['output']}"
-    return site
+    """The site built once per session with ``mkdocs build --strict`` (``testkit.site``); its folder."""
+    return kit.built_site(tmp_path_factory)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -88,7 +77,7 @@ def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make system-deps` installs Debian's chromium")
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
         yield browser
         browser.close()
 
@@ -104,10 +93,14 @@ def open_page(browser, site_url):
         page = context.new_page()
         watch = PageWatch(page)
         page.goto(site_url + path, wait_until="load")
-        # KaTeX renders on Material's document$ event, just after load: wait until no math is left raw.
-        page.wait_for_function("!document.querySelector('.arithmatex:not(:has(.katex))')", timeout=10_000)
         return page, watch
 
     yield _open
     for context in contexts:
         context.close()
+
+
+@pytest.fixture(scope="session")
+def axe():
+    """``testkit.site.axe_violations``: WCAG 2.1 A and AA violations on a page, one line per element."""
+    return kit.axe_violations

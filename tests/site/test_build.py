@@ -15,10 +15,33 @@ ROOT = Path(__file__).resolve().parents[2]
 CONCEPT_PAGES = [page.removesuffix(".md") for page in PAGES.values()]
 
 
+_FORMULA = re.compile(r'<(span|div) class="arithmatex">')
+_TEX = re.compile(r'<annotation encoding="application/x-tex">(.*?)</annotation>', re.S)
+_TAG = re.compile(r"<(/?)(span|div)\b[^>]*>")
+
+
+def _as_tex(article):
+    """The article with each formula (rendered at build time into KaTeX HTML + MathML) as its TeX, ``\\(...\\)``."""
+    out, pos = [], 0
+    for start in _FORMULA.finditer(article):
+        if start.start() < pos:
+            continue
+        depth, end = 0, len(article)
+        for tag in _TAG.finditer(article, start.start()):
+            depth += -1 if tag[1] else 1
+            if depth == 0:
+                end = tag.end()
+                break
+        tex = _TEX.search(article, start.start(), end)[1]
+        out += [article[pos : start.start()], f"\\({tex}\\)" if start[1] == "span" else f"\\[{tex}\\]"]
+        pos = end
+    return "".join(out) + article[pos:]
+
+
 def _page_text(site, page):
-    """The visible text of a built page's article, tags stripped."""
+    """The visible text of a built page's article, tags stripped, formulas as their TeX."""
     source = (site / page / "index.html").read_text(encoding="utf-8")
-    article = source[source.index("<article") : source.index("</article>")]
+    article = _as_tex(source[source.index("<article") : source.index("</article>")])
     return html.unescape(re.sub(r"<[^>]+>", "", article))
 
 
@@ -453,5 +476,5 @@ def test_built_site_loads_nothing_from_another_host(built_site):
             for m in load.finditer(path.read_text(encoding="utf-8", errors="replace")):
                 offenders.append(f"{path.relative_to(built_site)}: {m.group(0)[:120]}")
     assert not offenders, "\n".join(offenders)
-    assert (built_site / "assets" / "vendor" / "katex" / "katex.min.js").is_file()
+    assert (built_site / "assets" / "vendor" / "katex" / "katex.min.css").is_file()
     assert list((built_site / "assets" / "vendor" / "katex" / "fonts").glob("*.woff2"))

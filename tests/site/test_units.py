@@ -158,8 +158,8 @@ def test_vendored_assets_match_the_pinned_versions():
     readme = (ROOT / "docs" / "assets" / "vendor" / "README.md").read_text()
     for name, spec in vendor_assets.PACKAGES.items():
         assert f"| {name} | {spec['version']} |" in readme
-    katex_js = (ROOT / "docs" / "assets" / "vendor" / "katex" / "katex.min.js").read_text()
-    assert vendor_assets.PACKAGES["katex"]["version"] in katex_js
+    katex_css = (ROOT / "docs" / "assets" / "vendor" / "katex" / "katex.min.css").read_text()
+    assert vendor_assets.PACKAGES["katex"]["version"] in katex_css
 
 
 def test_fetch_unpacks_what_npm_pack_names(tmp_path, monkeypatch):

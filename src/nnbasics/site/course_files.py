@@ -7,7 +7,14 @@
   links point to;
 - each concept page (``nnbasics.assignments.PAGES``) becomes
   ``downloads/<page>.ipynb``: its prose and code converted into a notebook
-  by ``nnbasics.site.page_notebook``.
+  by ``nnbasics.site.page_notebook``;
+- the nnbasics wheel becomes ``downloads/nnbasics-<version>-py3-none-any.whl``
+  (``nnbasics.site.wheel``); in the Markdown, ``{nnbasics_wheel}`` stands for
+  its file name and ``{site_url}`` for the site's address, so the install
+  instructions name exactly what the site serves.
+
+The pages' math is rendered at build time (``nnbasics.site.math_html``) and
+the exercise previews are trimmed (``nnbasics.site.preview``).
 
 ``docs/hooks/course_files.py`` (the file mkdocs.yml names) imports these hooks.
 
@@ -17,6 +24,8 @@ Generated files are MkDocs ``File`` objects, so links to them are checked by
 """
 
 import json
+import logging
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -26,10 +35,13 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 
-from ..assignments import ASSIGNMENTS, PAGES
+from ..assignments import ASSIGNMENTS, PAGES, site_url
+from . import math_html, preview, wheel
 from .page_notebook import page_to_notebook
 
+log = logging.getLogger("mkdocs.plugins.nnbasics")
 _staging = []  # temporary copies of the exercises for the current build
+_wheel_name = []  # the file name of this build's wheel
 
 
 def _stage(path, assignment):
@@ -86,12 +98,74 @@ def on_files(files, config):
             )
         )
         files.append(File.generated(config, f"downloads/{a}.ipynb", content=path.read_bytes()))
+    try:
+        name, content = wheel.build(root)
+    except wheel.WheelError as e:
+        raise PluginError(str(e)) from None
+    _wheel_name[:] = [name]
+    files.append(File.generated(config, f"downloads/{name}", content=content))
     docs = Path(config.docs_dir)
     for page in PAGES.values():
         text = (docs / page).read_text(encoding="utf-8")
         notebook = page_to_notebook(text)
         files.append(File.generated(config, f"downloads/{Path(page).stem}.ipynb", content=notebook))
     return files
+
+
+_SEARCH_DIALOG = '<div class="md-search" data-md-component="search" role="dialog">'
+# Material's bundle, once loaded, swaps <html class="no-js"> for "js" and applies the palette that matches the
+# system's colour scheme: each change restyles the whole page (~0.4 s of a phone's main thread on a long page),
+# and a dark-mode reader saw the light page first. Done while the page is still empty, both cost nothing, and
+# the bundle's own changes find nothing left to change. Without JavaScript the page keeps "no-js".
+_JS_CLASS = '<script>document.documentElement.classList.replace("no-js","js")</script>'
+_RESTORE_PALETTE = re.compile(r'<script>var palette=__md_get\("__palette"\).*?</script>', re.S)
+_SYSTEM_PALETTE = """<script>(function(){var p=__md_get("__palette");if(p&&p.color)return;
+var d=matchMedia("(prefers-color-scheme: dark)").matches?"dark":"light",
+i=document.querySelector("[data-md-color-media='(prefers-color-scheme: "+d+")']");if(!i)return;
+["media","scheme","primary","accent"].forEach(function(k){
+document.body.setAttribute("data-md-color-"+k,i.getAttribute("data-md-color-"+k))});
+document.body.setAttribute("data-md-color-switching","")})()</script>"""
+
+
+_UNUSED_CSS = {
+    "katex": re.compile(r'\s*<link rel="stylesheet" href="[^"]*assets/vendor/katex/katex\.min\.css">'),
+    "mkdocstrings": re.compile(r'\s*<link rel="stylesheet" href="[^"]*assets/_mkdocstrings\.css">'),
+}
+
+
+def _tidy(output):
+    """What every built HTML page gets: a named search dialog, the theme settled early, only the CSS it uses."""
+    output = output.replace(
+        _SEARCH_DIALOG, _SEARCH_DIALOG.replace('role="dialog"', 'role="dialog" aria-label="Search"')
+    )
+    output = output.replace("<head>", "<head>" + _JS_CLASS, 1)
+    output = _RESTORE_PALETTE.sub(lambda m: m[0] + _SYSTEM_PALETTE, output, count=1)
+    # stylesheets a page does not use would still block its first paint: KaTeX's without math,
+    # mkdocstrings' outside the API reference
+    if 'class="katex"' not in output:
+        output = _UNUSED_CSS["katex"].sub("", output, count=1)
+    if 'class="doc doc-' not in output:
+        output = _UNUSED_CSS["mkdocstrings"].sub("", output, count=1)
+    return output
+
+
+def on_post_template(output, template_name, config):
+    """The 404 page, which has no page events, is tidied like the others."""
+    return _tidy(output) if template_name.endswith(".html") else output
+
+
+def on_post_page(output, page, config):
+    """Tidy the page (``_tidy``); preload the KaTeX fonts its math uses, so that it is laid out once."""
+    output = _tidy(output)
+    fonts = math_html.fonts_used(output)
+    if not fonts:
+        return output
+    links = "".join(
+        f'<link rel="preload" href="{get_relative_url(f"assets/vendor/katex/fonts/{font}.woff2", page.url)}" '
+        'as="font" type="font/woff2" crossorigin>'
+        for font in fonts
+    )
+    return output.replace("</title>", "</title>" + links, 1)
 
 
 def on_post_build(config):
@@ -105,11 +179,52 @@ def on_build_error(error):
     on_post_build(None)
 
 
+@event_priority(50)  # before mkdocs-quiz, which reads the page's "quiz" metadata
+def on_page_markdown(markdown, page, config, files):
+    """Name the wheel and the site's address; turn mkdocs-quiz off on a page without quizzes.
+
+    mkdocs-quiz would inline its ~57 KB of CSS and JS in every page, quizzes or not.
+    """
+    if "<quiz>" not in markdown and "quiz" not in page.meta:
+        page.meta["quiz"] = {"enabled": False}
+    if _wheel_name:
+        markdown = markdown.replace("{nnbasics_wheel}", _wheel_name[0])
+    return markdown.replace("{site_url}", (config.site_url or site_url()).rstrip("/") + "/")
+
+
+def on_config(config):
+    """Check once per build that KaTeX is there, and is the version of the stylesheet the pages load."""
+    try:
+        katex = math_html.find_katex(Path(config.docs_dir).parent)
+        math_html.check_stylesheet(katex, Path(config.docs_dir) / "assets" / "vendor" / "katex" / "katex.min.css")
+    except math_html.MathError as e:
+        raise PluginError(str(e)) from None
+    config["nnbasics_katex"] = str(katex)
+    return config
+
+
+@event_priority(-50)  # after mkdocs-quiz, whose quizzes hold math too
 def on_page_content(html, page, config, files):
-    """Put a download button at the top of each exercise preview (a notebook page has no Markdown to edit)."""
+    """Render the page's math; make each exercise preview light, with working links and a download button."""
+    render = math_html.renderer(config["nnbasics_katex"]).render
     stem = Path(page.file.src_uri).stem
-    if not (page.file.src_uri.startswith("exercises/") and stem in ASSIGNMENTS):
-        return html
+    try:
+        if not (page.file.src_uri.startswith("exercises/") and stem in ASSIGNMENTS):
+            return math_html.render_arithmatex(html, render)
+        html = preview.lighten(html)
+        html = math_html.render_notebook_markdown(html, render)
+    except math_html.MathError as e:
+        raise PluginError(f"{page.file.src_uri}: {e}") from None
+
+    def page_url_of(src):
+        found = files.get_file_from_path(src)
+        return found.url if found is not None and found.is_documentation_page() else None
+
+    missing = preview.match_toc(page.toc, html)
+    if missing:
+        log.warning("%s: table of contents entries without a heading: %s", page.file.src_uri, ", ".join(missing))
+    site_urls = dict.fromkeys(u.rstrip("/") + "/" for u in (config.site_url, site_url()) if u)
+    html = preview.relink(html, page.url, list(site_urls), f"exercises/{stem}/{stem}.ipynb", page_url_of)
     href = get_relative_url(f"downloads/{stem}.ipynb", page.url)
     button = (
         f'<p><a class="md-button md-button--primary" href="{href}" download="{stem}.ipynb">'
