@@ -186,10 +186,15 @@ def test_limits_hold_and_exploits_score_nothing_without_the_sandbox(tmp_path, po
     assert status in (0, 1), err
     entries = by_name(out)
     assert "time limit" in json.dumps(entries["loop.ipynb"])
-    # no rlimit without `resource`: only the watchdog can have stopped the 3 GiB
-    assert entries["allocate.ipynb"]["status"] == "crashed", entries["allocate.ipynb"]
-    # no pids cgroup and root: only the watchdog counts them; it kills the kernel and what it forked
-    assert entries["forks.ipynb"]["status"] == "crashed", entries["forks.ipynb"]
+    # no rlimit without `resource`: only the watchdog can have stopped the 3 GiB; the kernel is restarted
+    # once without that cell and the rest graded
+    allocate = entries["allocate.ipynb"]
+    assert allocate["status"] == "graded" and "more than its 512 MiB of memory" in json.dumps(allocate), allocate
+    # no pids cgroup and root: only the watchdog counts them; it kills the kernel and what it forked (with
+    # seven kernels on two cores the 3 s cell limit may come first: then the kernel is killed as well)
+    forks = entries["forks.ipynb"]
+    notes = " ".join(t["feedback"] or "" for t in forks["tests"])
+    assert forks["status"] == "graded" and ("too many processes" in notes or "timed out after 3 s" in notes), notes
     assert f"sleep {MARK}" not in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     for name in ("patch_numpy", "fake_output", "always_equal_array", "input_transformer"):
         tests = {t["grade_id"]: t for t in entries[f"{name}.ipynb"]["tests"]}

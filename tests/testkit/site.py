@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from nnbasics._env import with_scripts_on_path
+from nnbasics.bench.site import CHROMIUM, CHROMIUM_ARGS  # noqa: F401 (the benchmark's browser and flags, for the tests)
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"  # npm (package.json); `make test` runs `npm ci`

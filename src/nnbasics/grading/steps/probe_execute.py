@@ -57,7 +57,7 @@ from traitlets.config import Config
 
 from .. import checks
 from ..course import defined_names, nbgrader_meta
-from ..kernel import SandboxKernelManager, shut_down
+from ..kernel import SandboxKernelManager, limit_hit, shut_down
 from ..limits import bounded_text, utf8_tree
 from .state import LimitExceeded, out_of_time, state
 
@@ -238,10 +238,15 @@ class ProbeExecute(Execute):
         except DeadKernelError:
             if self._running is None:
                 raise LimitExceeded("the kernel died before running the notebook") from None
-            raise _KernelLost(self._running, self._kill_reason or DIED) from None
+            raise _KernelLost(self._running, self._kill_reason or self._died()) from None
         finally:
             if km is not None and self.km is not None:
                 self._cleanup_kernel()  # nbclient leaves the channels of a kernel it did not start open
+
+    def _died(self):
+        """Why the kernel died, as the end of "its cell ...": the cap that stopped it when its supervisor says."""
+        hit = limit_hit(self.km) if self.km is not None else None
+        return f"was stopped by its sandbox: {hit}" if hit else DIED
 
     def create_kernel_manager(self):
         km = super().create_kernel_manager()
@@ -343,7 +348,7 @@ class ProbeExecute(Execute):
         try:
             cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         except DeadKernelError:
-            raise _KernelLost(cell_index, self._kill_reason or DIED) from None
+            raise _KernelLost(cell_index, self._kill_reason or self._died()) from None
         if self._kill_reason is None and (lost := self.kc.lost_channel()):
             self._kill(_too_big(lost))
         if self._kill_reason is not None:
