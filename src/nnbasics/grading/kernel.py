@@ -125,26 +125,19 @@ class _AdoptedProcess:
             self.returncode = -9
         return self.returncode
 
-    def send_signal(self, signum):
+    def _while_alive(self, act, *args):
         if self.poll() is None:
-            try:
-                self._process.send_signal(signum)
-            except psutil.Error:
-                pass
+            with contextlib.suppress(psutil.Error):  # it ended meanwhile
+                getattr(self._process, act)(*args)
+
+    def send_signal(self, signum):
+        self._while_alive("send_signal", signum)
 
     def kill(self):
-        if self.poll() is None:
-            try:
-                self._process.kill()
-            except psutil.Error:
-                pass
+        self._while_alive("kill")
 
     def terminate(self):
-        if self.poll() is None:
-            try:
-                self._process.terminate()
-            except psutil.Error:
-                pass
+        self._while_alive("terminate")
 
 
 class SandboxProvisioner(LocalProvisioner):
