@@ -55,3 +55,7 @@ else:
     c.Autograde.autograde_preprocessors = pipeline.AUTOGRADE
     # Feedback shows each test's name, points and hint, never a hidden test (nor a traceback quoting one).
     c.GenerateFeedback.preprocessors = pipeline.FEEDBACK
+    # and the learner's page of `nnbasics grade --html`: math as MathML, no CDN, the helpers cell folded
+    from nnbasics.grading import feedback
+
+    feedback.stock_config(c)

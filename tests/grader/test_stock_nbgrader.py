@@ -10,6 +10,7 @@ holding another version of the course) the command refuses instead of
 grading, and the authoring command brings the gradebook up to date.
 """
 
+import re
 import shutil
 import subprocess
 import sys
@@ -87,6 +88,10 @@ def test_stock_feedback_shows_no_hidden_test(course):
     files, needles, lines, hits = classroom.leaks(sorted(course.glob("feedback/*/*/*.html")))
     print(f"leak search (stock autograde + generate_feedback): {files} files, {lines} page lines, {needles} needles")
     assert files == 4 and needles > 400 and not hits, hits[:5]
+    for page in course.glob("feedback/*/*/*.html"):  # offline, as `nnbasics grade --html`: nothing from a CDN
+        html = page.read_text(encoding="utf-8")
+        assert "<math" in html and "nnbasics-helpers" in html, page
+        assert not re.findall(r"<(?:script|link|img|iframe)\b[^>]*(?:src|href)=[\"']?(?:https?:)?//", html), page
 
 
 def nbgrader_without_nnbasics(root, *args):

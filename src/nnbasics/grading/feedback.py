@@ -33,6 +33,7 @@ from .course import run_steps
 from .pipeline import FEEDBACK
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATE_FILE = "nnbasics.html.j2"  # in templates/nnbasics_feedback/; extends nbgrader's feedback index.html.j2
 
 # code is left alone: fenced blocks and inline code spans are cut out before math is looked for
 _CODE = re.compile(r"(```.*?```|~~~.*?~~~|`[^`\n]*`)", re.S)
@@ -114,19 +115,29 @@ _EXTERNAL = re.compile(
 )
 
 
+def _formgrader():
+    return Path(sys.modules["nbgrader"].__file__).parent / "server_extensions" / "formgrader"
+
+
+def stock_config(config):
+    """Give stock ``nbgrader generate_feedback`` (``config``: nbgrader_config.py's) this page's template and math."""
+    config.GenerateFeedback.exporter_class = OfflineFeedbackExporter
+    config.HTMLExporter.template_name = "nnbasics_feedback"
+    config.HTMLExporter.template_file = TEMPLATE_FILE
+    config.HTMLExporter.extra_template_basedirs = [str(TEMPLATES), str(_formgrader() / "templates")]
+
+
 def write_feedback_html(nb, resources, target, tests=()):
     """Write the feedback page of graded ``nb`` to ``target``; ``tests`` are its records (as in ``--json``)."""
     nb, resources = run_steps(FEEDBACK, copy.deepcopy(nb), resources)
     if tests:
         nb.cells.insert(0, summary_cell(tests, resources["nbgrader"].get("assignment")))
-    formgrader = Path(sys.modules["nbgrader"].__file__).parent / "server_extensions" / "formgrader"
+    formgrader = _formgrader()
     exporter = OfflineFeedbackExporter(  # configured as nbgrader's GenerateFeedback does, our template first
         template_name="nnbasics_feedback",
+        template_file=TEMPLATE_FILE,
         extra_template_basedirs=[str(TEMPLATES), str(formgrader / "templates")],
-        extra_template_paths=[
-            str(formgrader / "templates"),  # our index extends its 'feedback/index.html.j2'
-            str(formgrader / "static" / "node_modules" / "bootstrap" / "dist" / "css"),
-        ],
+        extra_template_paths=[str(formgrader / "static" / "node_modules" / "bootstrap" / "dist" / "css")],
     )
     body, _ = exporter.from_notebook_node(nb, resources)
     body = _EXTERNAL.sub("", body)  # nothing may load from another host (a widget or an image URL in an output)
