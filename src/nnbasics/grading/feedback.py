@@ -120,11 +120,15 @@ def _formgrader():
 
 
 def stock_config(config):
-    """Give stock ``nbgrader generate_feedback`` (``config``: nbgrader_config.py's) this page's template and math."""
+    """Give stock ``nbgrader generate_feedback`` (``config``: nbgrader_config.py's) this page's template and math.
+
+    Configured on ``OfflineFeedbackExporter`` only: formgrader renders the
+    submissions it shows with ``HTMLExporter`` and this course's config too.
+    """
     config.GenerateFeedback.exporter_class = OfflineFeedbackExporter
-    config.HTMLExporter.template_name = "nnbasics_feedback"
-    config.HTMLExporter.template_file = TEMPLATE_FILE
-    config.HTMLExporter.extra_template_basedirs = [str(TEMPLATES), str(_formgrader() / "templates")]
+    config.OfflineFeedbackExporter.template_name = "nnbasics_feedback"
+    config.OfflineFeedbackExporter.template_file = TEMPLATE_FILE
+    config.OfflineFeedbackExporter.extra_template_basedirs = [str(TEMPLATES), str(_formgrader() / "templates")]
 
 
 def write_feedback_html(nb, resources, target, tests=()):
