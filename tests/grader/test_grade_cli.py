@@ -417,3 +417,38 @@ def test_a_fault_inside_the_grader_still_reports_the_assignment_and_max_score(mo
     assert entry["error"] == "the grader failed on 04_loss.ipynb: RuntimeError: a bug in the grader"
     assert entry["max_score"] == 16.0 and entry["score"] == 0
     assert entry["tests"] and all(t["feedback"] == f"not graded: {entry['error']}" for t in entry["tests"])
+
+
+@pytest.mark.parametrize("moment", [0.5, 3.0])  # while the kernels boot; while the workers grade
+def test_sigterm_stops_grade_as_ctrl_c_does_and_leaves_nothing(tmp_path, grader_env, moment):
+    import signal
+    import time
+
+    import psutil
+
+    folder = tmp_path / "notebooks"
+    for a in ASSIGNMENTS:
+        write(solved(a), folder / f"{a}.ipynb")
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    # the run's private courses and kernel folders go here; short, as the kernels' IPC socket paths must be
+    temp = Path(tempfile.mkdtemp(prefix="nnb-", dir="/tmp"))
+    env = dict(grader_env, TMPDIR=str(temp))
+    cmd = [sys.executable, "-m", "nnbasics.cli", "grade", str(folder)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not psutil.Process(proc.pid).children() and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the command has started its first kernel (its signal handler is set by then)
+    time.sleep(moment)
+    started = psutil.Process(proc.pid).children(recursive=True)
+    proc.send_signal(signal.SIGTERM)  # to the command only, as `kill` sends it
+    _, err = proc.communicate(timeout=120)
+    # (a kernel stopped while it boots may print its own traceback: the kernels' stderr is the grader's)
+    assert proc.returncode == 143 and "interrupted" in err and "nnbasics/grading" not in err, err
+    _, alive = psutil.wait_procs(started, timeout=10)
+    assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]
+    left = list(temp.iterdir())
+    shutil.rmtree(temp)
+    assert left == []

@@ -133,14 +133,17 @@ def grade_command(args):
         note = None if isinstance(data, str) else unsaved_note(path)
         if note:
             print(f"nnbasics grade: {note}", file=sys.stderr)
+    from .watch import Terminated, stop_on_sigterm
+
+    stop_on_sigterm()
     try:
         entries = grade_all(items, limits, args.assignment, args.html)
     except (OSError, FileNotFoundError) as e:
         print(f"nnbasics grade: error: {e}", file=sys.stderr)
         return FAILED
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         print("nnbasics grade: interrupted", file=sys.stderr)
-        return 130
+        return 143 if isinstance(e, Terminated) else 130
     if args.json:
         json.dump(summary(entries), sys.stdout, indent=2)
         sys.stdout.write("\n")

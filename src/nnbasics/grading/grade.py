@@ -20,6 +20,7 @@ ClearOutput would drop them anyway). The notebook time limit starts when
 """
 
 import json
+import logging
 import multiprocessing
 import os
 import sys
@@ -273,6 +274,10 @@ def grade_one(item, limits, assignment=None, html_dir=None, adopt=None, keep_not
         return ungraded(path, assignment, "invalid", data)
     try:
         return grade(data, path, limits, assignment, html_dir, adopt, keep_notebook)
+    except KeyboardInterrupt:
+        # the run is stopping: nbclient's unfinished tasks would each be logged, traceback and all, by asyncio
+        logging.getLogger("asyncio").disabled = True
+        raise
     except Exception as e:  # a grader fault must still be one clear line, not a traceback
         return ungraded(path, assignment, "crashed", f"the grader failed on {Path(path).name}: {e}")
 
@@ -322,7 +327,13 @@ def grade_all(items, limits, assignment=None, html_dir=None):
                 else pool.submit(grade_one, item, limits, assignment, html_dir, a)
                 for k, (item, a) in enumerate(zip(items, adopt))
             ]
-            return [f.result() for f in futures]
+            try:
+                return [f.result() for f in futures]
+            except KeyboardInterrupt:  # Ctrl+C, or SIGTERM (to this process only): stop the workers too
+                pool.shutdown(wait=False, cancel_futures=True)
+                for worker in multiprocessing.active_children():
+                    worker.terminate()  # each ends its notebook as on Ctrl+C: its kernel stopped, its folder removed
+                raise
     finally:
         _FORKED_ITEMS = None
         for km in filter(None, ahead):

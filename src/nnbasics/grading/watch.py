@@ -106,11 +106,15 @@ class Session:
             self._kernel.discard(ahead)
 
 
-def _stop_on_sigterm():
-    """A ``kill`` (SIGTERM) stops the watch as Ctrl+C does, so the kernel launched ahead is cleaned up too."""
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl+C would raise ``KeyboardInterrupt`` (and handled the same way)."""
+
+
+def stop_on_sigterm():
+    """A ``kill`` (SIGTERM) stops the command as Ctrl+C does: kernels stopped, temporary folders removed."""
 
     def stop(_signum, _frame):
-        raise KeyboardInterrupt
+        raise Terminated
 
     if hasattr(signal, "SIGTERM") and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, stop)
@@ -149,7 +153,7 @@ def watch(path, limits, args, stop=None):
     Returns the exit status of the last grade (0 graded, 1 not), as
     ``nnbasics grade`` would for that file.
     """
-    _stop_on_sigterm()
+    stop_on_sigterm()
     session = Session(path, limits, args.assignment, args.html)
     entry = None
     try:
