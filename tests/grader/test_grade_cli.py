@@ -3,11 +3,17 @@
 import copy
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+import time
 import zipfile
+from pathlib import Path
 
 import nbformat
+import psutil
 import pytest
 from testkit.notebooks import REPO, cell_index, digest, meta, released, solved, write
 
@@ -421,18 +427,9 @@ def test_a_fault_inside_the_grader_still_reports_the_assignment_and_max_score(mo
 
 @pytest.mark.parametrize("moment", [0.5, 3.0])  # while the kernels boot; while the workers grade
 def test_sigterm_stops_grade_as_ctrl_c_does_and_leaves_nothing(tmp_path, grader_env, moment):
-    import signal
-    import time
-
-    import psutil
-
     folder = tmp_path / "notebooks"
     for a in ASSIGNMENTS:
         write(solved(a), folder / f"{a}.ipynb")
-    import shutil
-    import tempfile
-    from pathlib import Path
-
     # the run's private courses and kernel folders go here; short, as the kernels' IPC socket paths must be
     temp = Path(tempfile.mkdtemp(prefix="nnb-", dir="/tmp"))
     env = dict(grader_env, TMPDIR=str(temp))
