@@ -9,13 +9,29 @@ gets a one-sentence note (``unsaved_note``): the file is what is graded.
 """
 
 import json
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
 from ..assignments import ASSIGNMENTS, site_link
 
 USAGE, FAILED, OK = 2, 1, 0
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl+C would raise ``KeyboardInterrupt`` (and handled the same way)."""
+
+
+def stop_on_sigterm():
+    """A ``kill`` (SIGTERM) stops the command as Ctrl+C does: kernels stopped, temporary folders removed."""
+
+    def stop(_signum, _frame):
+        raise Terminated
+
+    if hasattr(signal, "SIGTERM") and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
 
 
 def _usage(message):
@@ -133,8 +149,6 @@ def grade_command(args):
         note = None if isinstance(data, str) else unsaved_note(path)
         if note:
             print(f"nnbasics grade: {note}", file=sys.stderr)
-    from .watch import Terminated, stop_on_sigterm
-
     stop_on_sigterm()
     try:
         entries = grade_all(items, limits, args.assignment, args.html)

@@ -25,6 +25,8 @@ import threading
 import time
 from pathlib import Path
 
+from .command import stop_on_sigterm
+
 POLL = 0.02  # seconds between looks at the file (a stat: next to nothing)
 SETTLE = 0.05  # seconds the file must stay unchanged before it is read
 
@@ -104,20 +106,6 @@ class Session:
         ahead, self.ahead = self.ahead, None
         if ahead is not None:
             self._kernel.discard(ahead)
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where Ctrl+C would raise ``KeyboardInterrupt`` (and handled the same way)."""
-
-
-def stop_on_sigterm():
-    """A ``kill`` (SIGTERM) stops the command as Ctrl+C does: kernels stopped, temporary folders removed."""
-
-    def stop(_signum, _frame):
-        raise Terminated
-
-    if hasattr(signal, "SIGTERM") and threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, stop)
 
 
 @contextlib.contextmanager
