@@ -52,7 +52,7 @@ from jupyter_client.utils import ensure_async
 from nbclient.exceptions import CellExecutionComplete, DeadKernelError
 from nbclient.util import run_sync
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Float, Integer
+from traitlets import Bool, Enum, Float, Integer
 from traitlets.config import Config
 
 from .. import checks
@@ -126,6 +126,44 @@ class BoundedKernelClient(AsyncKernelClient):
                 lost = lost or limit
         return lost
 
+    async def wait_for_ready(self, timeout=None):
+        """Return once the kernel answered ``kernel_info`` and the iopub channel carried that request's "idle".
+
+        jupyter_client's own wait ends with 0.2 s of silence on iopub, to drop
+        the status messages of its ``kernel_info`` requests: a fifth of a
+        grade. Those messages are known, so they are read until the last one
+        ("idle", its parent one of those requests); nbclient ignores any
+        other message whose parent is not its own request anyway.
+        """
+        deadline = monotonic() + (float("inf") if timeout is None else timeout)
+        asked = set()
+        while True:
+            asked.add(self.kernel_info())
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                reply = None
+            if reply is not None and reply["msg_type"] == "kernel_info_reply" and await self._idle_after(asked):
+                self._handle_kernel_info_reply(reply)
+                return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
+    async def _idle_after(self, asked, wait=1.0):
+        """Whether iopub says "idle" for one of the ``asked`` requests within ``wait`` s (it is connected)."""
+        end = monotonic() + wait
+        while (left := end - monotonic()) > 0:
+            try:
+                msg = await self.iopub_channel.get_msg(timeout=left)
+            except Empty:
+                return False
+            content, parent = msg.get("content") or {}, msg.get("parent_header") or {}
+            if msg["msg_type"] == "status" and content.get("execution_state") == "idle" and parent.get("msg_id") in asked:
+                return True
+        return False
+
     def stop_channels(self):
         for monitor, _, _ in getattr(self, "_monitors", []):
             monitor.close(linger=0)
@@ -188,6 +226,9 @@ class ProbeExecute(Execute):
     )
     # a kernel killed or flooding may never say "idle": that costs its cell, not the notebook
     raise_on_iopub_timeout = Bool(False).tag(config=True)
+    # when the cells are done, the kernel has nothing to save: a graceful shutdown would only run the learner's
+    # atexit hooks (which may hang) and cost a fifth of a second of waiting for the kernel to exit
+    shutdown_kernel = Enum(["graceful", "immediate"], default_value="immediate").tag(config=True)
 
     def __init__(self, **kwargs):
         # nbgrader's Execute passes AsyncKernelManager as an argument, which would beat any configuration: the
