@@ -58,10 +58,17 @@ def record_cases(source):
 def probe_source(cases, nonce):
     """The code that replaces a test cell in the kernel: call, encode, display; judge nothing."""
     payload = json.dumps([{k: checks.encode(getattr(c, k)) for k in ("fn", "args", "kwargs", "given")} for c in cases])
+    # The helpers run afresh in a namespace of their own for every test; they are compiled by the first test
+    # only (10 ms a test). Caching grants learner code nothing: it runs in the same kernel, and could as well
+    # replace `compile` or `exec`; what the kernel sends back is data, judged outside it against expectations
+    # it never sees.
     return (
         "# nnbasics grade: runs your functions on this test's inputs; the grader judges the results.\n"
-        f"_nnb_ns = {{'__name__': 'nnbasics_checks'}}\n"
-        f"exec(compile({CHECKS_SOURCE!r}, 'nnbasics-checks', 'exec'), _nnb_ns)\n"
+        f"_nnb_ns, _nnb_sys = {{'__name__': 'nnbasics_checks'}}, __import__('sys')\n"
+        "if not hasattr(_nnb_sys, '_nnbasics_checks'):\n"
+        f"    _nnb_sys._nnbasics_checks = compile({CHECKS_SOURCE!r}, 'nnbasics-checks', 'exec')\n"
+        "exec(_nnb_sys._nnbasics_checks, _nnb_ns)\n"
+        "del _nnb_sys\n"
         f"_nnb_ns['probe']({payload!r}, {nonce!r}, globals())\n"
     )
 
