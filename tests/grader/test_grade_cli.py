@@ -449,3 +449,26 @@ def test_sigterm_stops_grade_as_ctrl_c_does_and_leaves_nothing(tmp_path, grader_
     left = list(temp.iterdir())
     shutil.rmtree(temp)
     assert left == []
+
+
+def test_a_temporary_folder_too_long_for_sockets_still_grades(tmp_path, solved_dir, grader_env):
+    """A TMPDIR whose path leaves no room for the kernel's Unix socket paths (about 104 bytes) still grades.
+
+    Before the fix: "internal error: ZMQError: File name too long", and no grade.
+    """
+    deep = tmp_path.joinpath(*["a-rather-long-folder-name"] * 5)
+    deep.mkdir(parents=True)
+    assert len(str(deep)) > 110
+    env = dict(grader_env, TMPDIR=str(deep))
+    notebook = solved_dir / f"{ASSIGNMENTS[0]}.ipynb"
+    proc = subprocess.run(
+        [sys.executable, "-m", "nnbasics.cli", "grade", "--json", str(notebook)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    entry = json.loads(proc.stdout)["notebooks"][0]
+    assert entry["status"] == "graded" and entry["score"] == entry["max_score"] > 0
+    assert list(deep.iterdir()) == []  # its private course was made (and removed) there; the kernel's was not

@@ -44,6 +44,32 @@ HISTORY_IN_MEMORY = "--HistoryManager.hist_file=:memory:"  # nbclient's default 
 PRELOAD_NUMPY = "--IPKernelApp.exec_lines=import numpy as _nnbasics_numpy; del _nnbasics_numpy"
 
 
+# zmq's ipc:// endpoints are Unix socket paths, which hold at most 103 bytes on macOS (107 on Linux)
+MAX_SOCKET_PATH = 103
+_LONGEST_SOCKET = os.path.join("nnbasics-kernel-01234567", sandbox.SOCKETS, "ipc-99")  # mkdtemp adds 8 characters
+SHORT_TEMP_DIRS = ("/tmp", "/var/tmp")
+
+
+def kernels_parent(temp=None):
+    """The folder in which kernel folders are made: the temporary one, unless its path is too long for sockets.
+
+    A long ``TMPDIR`` (a deep home directory, a CI runner's work folder)
+    would make the kernel's socket paths longer than the system allows, and
+    the kernel unreachable: its folder then goes in ``/tmp`` (or
+    ``/var/tmp``). Windows kernels use TCP, where no path is involved.
+    """
+    temp = temp or tempfile.gettempdir()
+    if os.name != "posix" or len(os.path.join(temp, _LONGEST_SOCKET)) <= MAX_SOCKET_PATH:
+        return temp
+    for short in SHORT_TEMP_DIRS:
+        if os.path.isdir(short) and os.access(short, os.W_OK | os.X_OK):
+            return short
+    raise RuntimeError(
+        f"the temporary folder's path ({len(temp)} characters) is too long for the kernel's sockets and there is"
+        f" no {' or '.join(SHORT_TEMP_DIRS)}: set TMPDIR to a shorter path"
+    )
+
+
 class SandboxKernelSpecManager(KernelSpecManager):
     """Every kernel name resolves to ipykernel in the sandbox: a notebook cannot choose its kernel."""
 
@@ -81,7 +107,7 @@ class SandboxKernelManager(AsyncKernelManager):
         """Make (if needed) the kernel's directory and point the connection at it; True if it made one."""
         made = not self.kernel_dir
         if made:
-            self.kernel_dir = tempfile.mkdtemp(prefix="nnbasics-kernel-")
+            self.kernel_dir = tempfile.mkdtemp(prefix="nnbasics-kernel-", dir=kernels_parent())
         for sub in (".ipython", ".jupyter", ".matplotlib"):
             os.makedirs(os.path.join(self.kernel_dir, sub), exist_ok=True)
         self.transport = "ipc" if os.name == "posix" else "tcp"  # Windows has no Unix sockets for zmq
