@@ -160,7 +160,11 @@ class BoundedKernelClient(AsyncKernelClient):
             except Empty:
                 return False
             content, parent = msg.get("content") or {}, msg.get("parent_header") or {}
-            if msg["msg_type"] == "status" and content.get("execution_state") == "idle" and parent.get("msg_id") in asked:
+            if (
+                msg["msg_type"] == "status"
+                and content.get("execution_state") == "idle"
+                and parent.get("msg_id") in asked
+            ):
                 return True
         return False
 
