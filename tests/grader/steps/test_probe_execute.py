@@ -7,13 +7,16 @@ own. ``JudgeTests`` then gives each test its verdict, as in the pipeline.
 """
 
 import secrets
+from queue import Empty
 
 import nbformat
 import pytest
+from jupyter_client.utils import run_sync
 
 from nnbasics.grading import kernel
 from nnbasics.grading.limits import Limits, as_config
 from nnbasics.grading.steps import JudgeTests, LimitExceeded, ProbeExecute, Sealed, probe_source, record_cases, state
+from nnbasics.grading.steps.probe_execute import BoundedKernelClient
 
 GOOD = {
     "f": "def f(x):\n    return 2 * x",
@@ -195,3 +198,43 @@ def test_failed_cells_explain_why_their_functions_are_undefined():
     assert graded.verdicts["test_k"].startswith(
         "k: raised NameError: name 'k' is not defined"
     )  # no cell meant to define it
+
+
+def _started_client():
+    km = kernel.SandboxKernelManager(config=as_config(Limits()))
+    km.client_factory = BoundedKernelClient
+    run_sync(km.start_kernel)()
+    kc = km.client()
+    kc.start_channels()
+    return km, kc
+
+
+def test_the_client_is_ready_with_iopub_connected_and_nothing_of_its_check_left_queued():
+    """``wait_for_ready`` returns once iopub carried its kernel_info's "idle": a first cell's output all arrives."""
+    km, kc = _started_client()
+    try:
+        run_sync(kc.wait_for_ready)(timeout=60)
+        with pytest.raises(Empty):  # the status messages of the ready check were all read
+            run_sync(kc.iopub_channel.get_msg)(timeout=0.5)
+        msg_id = kc.execute("print('first')")
+        seen = []
+        while not seen or seen[-1] != ("status", "idle"):
+            msg = run_sync(kc.iopub_channel.get_msg)(timeout=30)
+            assert msg["parent_header"].get("msg_id") == msg_id  # only this request's messages
+            content = msg["content"]
+            seen.append((msg["msg_type"], content.get("execution_state") or content.get("text")))
+        assert seen[0] == ("status", "busy") and ("stream", "first\n") in seen
+    finally:
+        kc.stop_channels()
+        kernel.shut_down(km)
+
+
+def test_the_client_says_when_the_kernel_died_before_it_was_ready():
+    km, kc = _started_client()
+    try:
+        run_sync(km.provisioner.kill)()
+        with pytest.raises(RuntimeError, match="died"):
+            run_sync(kc.wait_for_ready)(timeout=60)
+    finally:
+        kc.stop_channels()
+        kernel.shut_down(km)
