@@ -23,6 +23,9 @@ Three measures, each leaving behaviour as it is:
    are stand-ins too, whose named functions import the real module when
    called.
 
+``defer_markdown`` does the same for the markdown renderer, in ``nnbasics
+grade`` only.
+
 mkdocs.yml refers to ``ENABLED`` with a ``!!python/name`` tag because YAML
 tags are resolved when the file is read, before plugins are imported;
 ``nnbasics.grading`` imports this module before nbgrader. Nothing is done for
@@ -104,12 +107,27 @@ def _installed(name):
     return bool(spec.submodule_search_locations) and where.with_suffix(".py").is_file()
 
 
-def _install():
-    for name, functions in [*((n, ()) for n in LAZY), *DEFERRED.items()]:
+# Markdown to HTML (mistune, BeautifulSoup: 0.08 s of CPU): nbconvert's HTML exporter imports these names,
+# and calls them only when it renders a page. Deferred in ``nnbasics grade`` only (``defer_markdown``): the site
+# build subclasses and patches these classes (mkdocs-jupyter), which a stand-in cannot be.
+MARKDOWN = {
+    "nbconvert.filters.markdown_mistune": ("markdown2html_mistune", "IPythonRenderer", "MarkdownWithMath"),
+    "bs4": ("BeautifulSoup",),
+}
+
+
+def _install(modules):
+    for name, functions in modules:
         if name.split(".")[0] not in sys.modules and name not in sys.modules and _installed(name):
             sys.modules[name] = _Deferred(name, functions)
 
 
-_install()
+def defer_markdown():
+    """In a process that renders no markdown unless asked (``nnbasics grade``): defer what renders it."""
+    if "nbconvert" not in sys.modules:  # nbconvert's own import would take the real modules
+        _install(MARKDOWN.items())
+
+
+_install([*((n, ()) for n in LAZY), *DEFERRED.items()])
 
 ENABLED = True

@@ -128,6 +128,28 @@ def test_start_up_stand_ins_defer_and_still_deliver(grader_env):
     assert proc.stdout.splitlines() == ["loaded: []", "ok"]
 
 
+MARKDOWN_DEFERRED = """
+import sys
+from nnbasics import _fast_imports
+_fast_imports.defer_markdown()  # as `nnbasics grade` does
+import nnbasics.grading.pipeline, nnbasics.grading.feedback  # everything grading and --html import
+renderers = ["mistune", "bs4", "soupsieve"]
+print("loaded:", [m for m in renderers if type(sys.modules.get(m)).__name__ == "module"])
+import nbformat
+from nbconvert import HTMLExporter
+nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Sigmoid\\n\\n**bold** and <img src='x.png'>")])
+html, _ = HTMLExporter().from_notebook_node(nb)  # renders through the stand-ins' real modules
+assert "<h1" in html and "<strong>bold</strong>" in html, html[-2000:]
+print("loaded:", [m for m in renderers if type(sys.modules.get(m)).__name__ == "module"])
+"""
+
+
+def test_grading_defers_the_markdown_renderer_and_an_html_page_still_renders_it(grader_env):
+    proc = subprocess.run([sys.executable, "-c", MARKDOWN_DEFERRED], capture_output=True, text=True, env=grader_env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["loaded: []", "loaded: ['mistune', 'bs4', 'soupsieve']"]
+
+
 @pytest.mark.parametrize("module", ["nnbasics.grading.watch", "nnbasics.grading.command"])
 def test_learner_modules_import_without_nbgrader(module, grader_env):
     """The commands' own modules load nothing heavy: the kernel can be launched before nbgrader is imported."""

@@ -132,6 +132,9 @@ def grade_command(args):
     if args.watch and (len(args.notebooks) != 1 or Path(args.notebooks[0]).is_dir()):
         return _usage("--watch takes one notebook file")
 
+    from .. import _fast_imports
+
+    _fast_imports.defer_markdown()  # only --html renders markdown: the first page imports the renderer
     from .grade import grade_all
     from .inputs import expand
     from .limits import Limits
