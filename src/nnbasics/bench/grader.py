@@ -45,7 +45,11 @@ def _nnbasics(*args):
 
 
 def _env():
-    return with_scripts_on_path()
+    env = with_scripts_on_path()
+    # As on a learner's machine, both sides load compiled bytecode: pip compiles an installed package's modules,
+    # and Python caches those of an editable install on first import, unless told not to (as some shells are).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
 def _timed(cmd, cwd=None):
@@ -138,7 +142,7 @@ def bench_single(tmp):
         (learner / f"{a}.ipynb").write_text(solved_notebook(a))
     files = [learner / f"{a}.ipynb" for a in ASSIGNMENTS]
     one = ASSIGNMENTS[0]
-    _timed(_nnbasics("grade", *files))  # warm the gradebook cache, as a learner's first run does
+    _timed(_nnbasics("grade", *files))  # warm the gradebook cache and the bytecode, as a learner's first run does
     root = _stock_course(tmp)
 
     ours, stock = [], []
