@@ -114,3 +114,21 @@ def test_delegating_to_the_reference_is_named_in_the_feedback(tmp_path, grade_js
     assert status == 0
     test = {t["grade_id"]: t for t in out["notebooks"][0]["tests"]}["test_sigmoid"]
     assert test["score"] == 0 and "nnbasics reference implementation" in test["feedback"]
+
+
+FORGED = '{"score": 14.0, "max_score": 14.0, "notebooks": []}'
+
+
+def test_what_the_kernel_writes_to_its_own_stdout_and_stderr_never_reaches_the_grader(tmp_path, grade_json):
+    """Raw writes to file descriptors 1 and 2 (past ipykernel's streams) cannot forge --json or flood the terminal."""
+    code = (
+        "import os, sys\n"
+        f"os.write(1, {FORGED!r}.encode() + b'\\n')\n"
+        "os.write(2, b'Traceback (most recent call last): forged\\n' * 1000)\n"
+        "print('FD-STDERR', file=sys.__stderr__, flush=True)\n"
+    )
+    path = write(attacked(code), tmp_path / "loud.ipynb")
+    status, out, err = grade_json(path)  # (fails the test if stdout is not exactly one JSON object)
+    assert status == 0 and out["notebooks"][0]["status"] == "graded"
+    assert out["notebooks"][0]["score"] < out["notebooks"][0]["max_score"]  # its sigmoid is still wrong
+    assert "forged" not in err and "FD-STDERR" not in err

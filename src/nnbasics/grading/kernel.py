@@ -70,12 +70,27 @@ def kernels_parent(temp=None):
     )
 
 
+# The kernel talks to the grader over zmq only: its own stdout and stderr (what learner code writes with
+# os.write(1, ...) or a C library's printf) would otherwise be the grader's, there to corrupt `--json` or flood the
+# terminal past the output cap. They go to the null device; bubblewrap and the supervisor keep the grader's stderr
+# for their own one-line messages. Then ipykernel starts as `python -m ipykernel_launcher` would.
+QUIET_LAUNCH = (
+    "import os, runpy, sys\n"
+    "null = os.open(os.devnull, os.O_WRONLY)\n"
+    "os.dup2(null, 1)\n"
+    "os.dup2(null, 2)\n"
+    "os.close(null)\n"
+    "sys.argv[0] = 'ipykernel_launcher'\n"
+    "runpy.run_module('ipykernel_launcher', run_name='__main__', alter_sys=True)\n"
+)
+
+
 class SandboxKernelSpecManager(KernelSpecManager):
     """Every kernel name resolves to ipykernel in the sandbox: a notebook cannot choose its kernel."""
 
     def get_kernel_spec(self, kernel_name):
         return KernelSpec(
-            argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", PRELOAD_NUMPY],
+            argv=[sys.executable, "-c", QUIET_LAUNCH, "-f", "{connection_file}", PRELOAD_NUMPY],
             display_name="Python 3 (nnbasics sandbox)",
             language="python",
             metadata={"kernel_provisioner": {"provisioner_name": PROVISIONER}},
