@@ -442,8 +442,8 @@ def test_sigterm_stops_grade_as_ctrl_c_does_and_leaves_nothing(tmp_path, grader_
     started = psutil.Process(proc.pid).children(recursive=True)
     proc.send_signal(signal.SIGTERM)  # to the command only, as `kill` sends it
     _, err = proc.communicate(timeout=120)
-    # (a kernel stopped while it boots may print its own traceback: the kernels' stderr is the grader's)
-    assert proc.returncode == 143 and "interrupted" in err and "nnbasics/grading" not in err, err
+    # no traceback, the grader's or a kernel's stopped while it boots (the kernels' stderr is not the grader's)
+    assert proc.returncode == 143 and "interrupted" in err and "Traceback" not in err, err
     _, alive = psutil.wait_procs(started, timeout=10)
     assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]
     left = list(temp.iterdir())
