@@ -172,9 +172,12 @@ def to_svg(fig, name=None, alt=None):
     svg = svg.replace(INK, "currentColor").replace("#000000", "currentColor")
     # Fixed pt sizes would overflow a phone screen: keep the viewBox, let CSS set the width.
     # Black text gets no fill attribute from matplotlib: make the inherited default the ink too.
+    # The aspect ratio, stated, keeps the figure's height while the browser skips drawing it off screen
+    # (content-visibility in extra.css, which would otherwise give it a guessed height).
+    width, height = re.search(r'<svg[^>]*? viewBox="0 0 ([\d.]+) ([\d.]+)"', svg).groups()
     svg = re.sub(
         r'<svg([^>]*?) width="[^"]*" height="[^"]*"',
-        r'<svg\1 class="nn-figure" role="img" fill="currentColor"',
+        rf'<svg\1 class="nn-figure" role="img" fill="currentColor" style="aspect-ratio: {width} / {height}"',
         svg,
         count=1,
     )
