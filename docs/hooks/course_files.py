@@ -3,6 +3,7 @@
 from nnbasics.site.course_files import (
     on_build_error,
     on_config,
+    on_env,
     on_files,
     on_page_content,
     on_page_markdown,
@@ -14,6 +15,7 @@ from nnbasics.site.course_files import (
 __all__ = [
     "on_build_error",
     "on_config",
+    "on_env",
     "on_files",
     "on_page_content",
     "on_page_markdown",

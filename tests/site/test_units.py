@@ -118,6 +118,32 @@ def test_show_prints_through_the_callers_print():
     assert captured[2] == "<svg></svg>"
 
 
+def test_figures_drawn_in_the_background_are_the_same_bytes(monkeypatch):
+    """The site build's second process draws each figure exactly as ``to_svg`` does in the build's own."""
+    monkeypatch.setattr(plots, "_background", {"pool": None, "build": 0, "jobs": []})
+    try:
+        plots.draw_in_background()
+        captured = []
+        namespace = {"print": captured.append, "plots": plots, "fig": _small_figure()}
+        exec("plots.show(fig, 'far', 'A parabola.')", namespace)
+        exec("plots.show('<svg>drawn</svg>')", namespace)  # markup is printed as it is
+        assert re.fullmatch(r"<!--nnbasics-figure:1:0-->", captured[0]) and captured[1] == "<svg>drawn</svg>"
+        page = f"<p>before</p>\n{captured[0]}\n<p>after</p>"
+        expected = plots.to_svg(_small_figure(), "far", "A parabola.")
+        assert plots.fill_in(page) == f"<p>before</p>\n{expected}\n<p>after</p>"
+        # a figure the worker cannot draw is named in one sentence
+        broken = _small_figure()
+        broken.savefig = None  # pickled along: the worker's savefig call fails
+        exec("plots.show(fig, 'broken')", {**namespace, "fig": broken})
+        with pytest.raises(plots.FigureError, match=r"figure 'broken' could not be drawn"):
+            plots.fill_in(captured[2])
+        plots.draw_in_background()  # the next build: the last build's placeholders are not silently reused
+        with pytest.raises(plots.FigureError, match="earlier build"):
+            plots.fill_in(captured[0])
+    finally:
+        plots._background["pool"].shutdown()
+
+
 def _fake_package(tmp_path, files):
     root = tmp_path / "package"
     for rel, text in files.items():
@@ -196,3 +222,4 @@ def test_vendor_assets_usage_errors_are_one_sentence(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "is not a directory" in err and "Traceback" not in err
     assert vendor_assets.main(["a", "b"]) == vendor_assets.USAGE_ERROR
+

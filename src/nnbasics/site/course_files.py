@@ -36,7 +36,7 @@ from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 
 from ..assignments import ASSIGNMENTS, PAGES, site_url
-from . import math_html, preview, wheel
+from . import figures, math_html, preview, wheel
 from .page_notebook import page_to_notebook
 
 log = logging.getLogger("mkdocs.plugins.nnbasics")
@@ -232,7 +232,19 @@ def on_config(config):
     except math_html.MathError as e:
         raise PluginError(str(e)) from None
     config["nnbasics_katex"] = str(katex)
+    figures.draw_in_background()  # the pages' figures are drawn on the second core (filled in by on_env)
     return config
+
+
+def on_env(env, config, files):
+    """Put each figure drawn in the background into its page, once every page's Markdown is rendered."""
+    for file in files.documentation_pages():
+        if file.page is not None and file.page.content:
+            try:
+                file.page.content = figures.fill_in(file.page.content)
+            except figures.FigureError as e:
+                raise PluginError(f"{file.src_uri}: {e}") from None
+    return env
 
 
 @event_priority(-50)  # after mkdocs-quiz, whose quizzes hold math too
