@@ -2,6 +2,7 @@
 
 import io
 import json
+import os
 import re
 import tarfile
 from pathlib import Path
@@ -223,3 +224,22 @@ def test_vendor_assets_usage_errors_are_one_sentence(tmp_path, capsys):
     assert err.count("\n") == 1 and "is not a directory" in err and "Traceback" not in err
     assert vendor_assets.main(["a", "b"]) == vendor_assets.USAGE_ERROR
 
+
+def test_a_staged_exercise_keeps_its_time_until_it_changes(tmp_path, monkeypatch):
+    """An unchanged staged copy is not rewritten, so that a dirty rebuild under `make serve` skips its page."""
+    from nnbasics.site import course_files
+
+    monkeypatch.setattr(course_files, "_staging", [str(tmp_path / "staging")])
+    (tmp_path / "staging").mkdir()
+    source = tmp_path / "01_neuron.ipynb"
+    source.write_bytes((ROOT / "exercises" / "01_neuron" / "01_neuron.ipynb").read_bytes())
+    staged = course_files._stage(source, "01_neuron")
+    os.utime(staged, ns=(1_000_000_000, 1_000_000_000))  # as if staged long ago
+    assert course_files._stage(source, "01_neuron") == staged
+    assert staged.stat().st_mtime_ns == 1_000_000_000
+    nb = json.loads(source.read_text(encoding="utf-8"))
+    nb["cells"][0]["source"] = ["# edited\n"]
+    source.write_text(json.dumps(nb), encoding="utf-8")
+    course_files._stage(source, "01_neuron")
+    assert staged.stat().st_mtime_ns != 1_000_000_000
+    assert json.loads(staged.read_text(encoding="utf-8"))["cells"][0]["source"] == ["# edited\n"]

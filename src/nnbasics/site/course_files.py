@@ -23,6 +23,7 @@ Generated files are MkDocs ``File`` objects, so links to them are checked by
 ``mkdocs build --strict`` like any other.
 """
 
+import atexit
 import json
 import logging
 import re
@@ -40,7 +41,7 @@ from . import figures, math_html, preview, wheel
 from .page_notebook import page_to_notebook
 
 log = logging.getLogger("mkdocs.plugins.nnbasics")
-_staging = []  # temporary copies of the exercises for the current build
+_staging = []  # the folder of the exercises' staged copies: one per process, kept across `mkdocs serve` rebuilds
 _wheel_name = []  # the file name of this build's wheel
 
 
@@ -53,9 +54,14 @@ def _stage(path, assignment):
     """
     if not _staging:
         _staging.append(tempfile.mkdtemp(prefix="nnbasics-site-"))
+        atexit.register(shutil.rmtree, _staging[0], ignore_errors=True)
     target = Path(_staging[0]) / "exercises" / f"{assignment}.ipynb"
     target.parent.mkdir(exist_ok=True)
-    target.write_text(_shorten_helpers(path.read_text(encoding="utf-8")), encoding="utf-8")
+    text = _shorten_helpers(path.read_text(encoding="utf-8"))
+    # Written only when it changed: a copy that keeps its time lets a dirty rebuild (`make serve`) skip its page,
+    # instead of rendering the five previews again after every edit of another page.
+    if not target.is_file() or target.read_text(encoding="utf-8") != text:
+        target.write_text(text, encoding="utf-8")
     return target
 
 
@@ -199,14 +205,15 @@ def narrow_palette_switching(site_dir):
 
 
 def on_post_build(config):
-    """Narrow the palette's transition stop (``narrow_palette_switching``); remove the staged copies."""
+    """Narrow the palette's transition stop (``narrow_palette_switching``).
+
+    The staged copies stay for the next rebuild of ``mkdocs serve``; they are removed when the process ends.
+    """
     narrow_palette_switching(config.site_dir)
-    while _staging:
-        shutil.rmtree(_staging.pop(), ignore_errors=True)
 
 
 def on_build_error(error):
-    """A failed build leaves no staged copies behind either."""
+    """A failed build removes the staged copies at once (the next build stages them again)."""
     while _staging:
         shutil.rmtree(_staging.pop(), ignore_errors=True)
 
