@@ -3,7 +3,6 @@
 from nnbasics.site.course_files import (
     on_build_error,
     on_config,
-    on_env,
     on_files,
     on_page_content,
     on_page_markdown,
@@ -15,7 +14,6 @@ from nnbasics.site.course_files import (
 __all__ = [
     "on_build_error",
     "on_config",
-    "on_env",
     "on_files",
     "on_page_content",
     "on_page_markdown",

@@ -165,7 +165,15 @@ def on_post_template(output, template_name, config):
 
 
 def on_post_page(output, page, config):
-    """Tidy the page (``_tidy``); preload the KaTeX fonts its math uses, so that it is laid out once."""
+    """Put in the page's figures; tidy it (``_tidy``); preload the KaTeX fonts its math uses (laid out once).
+
+    The figures, drawn in the background (``figures.show``), go in this late, once the page is written:
+    the build did not wait for them, and the search index does not hold their tick labels.
+    """
+    try:
+        output = figures.fill_in(output)
+    except figures.FigureError as e:
+        raise PluginError(f"{page.file.src_uri}: {e}") from None
     output = _tidy(output)
     fonts = math_html.fonts_used(output)
     if not fonts:
@@ -239,19 +247,8 @@ def on_config(config):
     except math_html.MathError as e:
         raise PluginError(str(e)) from None
     config["nnbasics_katex"] = str(katex)
-    figures.draw_in_background()  # the pages' figures are drawn on the second core (filled in by on_env)
+    figures.draw_in_background()  # the pages' figures are drawn on the second core (see on_post_page)
     return config
-
-
-def on_env(env, config, files):
-    """Put each figure drawn in the background into its page, once every page's Markdown is rendered."""
-    for file in files.documentation_pages():
-        if file.page is not None and file.page.content:
-            try:
-                file.page.content = figures.fill_in(file.page.content)
-            except figures.FigureError as e:
-                raise PluginError(f"{file.src_uri}: {e}") from None
-    return env
 
 
 @event_priority(-50)  # after mkdocs-quiz, whose quizzes hold math too
