@@ -23,9 +23,9 @@ Generated files are MkDocs ``File`` objects, so links to them are checked by
 ``mkdocs build --strict`` like any other.
 """
 
-import atexit
 import json
 import logging
+import os
 import re
 import shutil
 import tempfile
@@ -41,7 +41,8 @@ from . import figures, math_html, preview, wheel
 from .page_notebook import page_to_notebook
 
 log = logging.getLogger("mkdocs.plugins.nnbasics")
-_staging = []  # the folder of the exercises' staged copies: one per process, kept across `mkdocs serve` rebuilds
+_staging = []  # temporary copies of the exercises for the current build
+_staged = {}  # assignment -> (text, mtime_ns) of its last staged copy in this process
 _wheel_name = []  # the file name of this build's wheel
 
 
@@ -54,14 +55,16 @@ def _stage(path, assignment):
     """
     if not _staging:
         _staging.append(tempfile.mkdtemp(prefix="nnbasics-site-"))
-        atexit.register(shutil.rmtree, _staging[0], ignore_errors=True)
     target = Path(_staging[0]) / "exercises" / f"{assignment}.ipynb"
     target.parent.mkdir(exist_ok=True)
     text = _shorten_helpers(path.read_text(encoding="utf-8"))
-    # Written only when it changed: a copy that keeps its time lets a dirty rebuild (`make serve`) skip its page,
-    # instead of rendering the five previews again after every edit of another page.
-    if not target.is_file() or target.read_text(encoding="utf-8") != text:
-        target.write_text(text, encoding="utf-8")
+    target.write_text(text, encoding="utf-8")
+    # An unchanged copy gets the time of the last build's copy back, so that a dirty rebuild (`make serve`)
+    # skips its page instead of rendering the five previews again after every edit of another page.
+    before = _staged.get(assignment)
+    if before is not None and before[0] == text:
+        os.utime(target, ns=(before[1], before[1]))
+    _staged[assignment] = (text, target.stat().st_mtime_ns)
     return target
 
 
@@ -212,18 +215,20 @@ def narrow_palette_switching(site_dir):
     return changed
 
 
-def on_post_build(config):
-    """Narrow the palette's transition stop (``narrow_palette_switching``).
+def _remove_staged():
+    while _staging:
+        shutil.rmtree(_staging.pop(), ignore_errors=True)
 
-    The staged copies stay for the next rebuild of ``mkdocs serve``; they are removed when the process ends.
-    """
+
+def on_post_build(config):
+    """Narrow the palette's transition stop (``narrow_palette_switching``); remove the staged copies."""
     narrow_palette_switching(config.site_dir)
+    _remove_staged()
 
 
 def on_build_error(error):
-    """A failed build removes the staged copies at once (the next build stages them again)."""
-    while _staging:
-        shutil.rmtree(_staging.pop(), ignore_errors=True)
+    """A failed build leaves no staged copies behind either."""
+    _remove_staged()
 
 
 @event_priority(50)  # before mkdocs-quiz, which reads the page's "quiz" metadata
