@@ -245,3 +245,32 @@ def test_a_staged_exercise_keeps_its_time_until_it_changes(tmp_path, monkeypatch
     course_files._stage(source, "01_neuron")
     assert staged.stat().st_mtime_ns > 10**18  # written now: the page is built again
     assert json.loads(staged.read_text(encoding="utf-8"))["cells"][0]["source"] == ["# edited\n"]
+
+
+def test_the_figure_worker_ends_with_the_build_process():
+    """Stopped by a signal (the way `mkdocs serve` is often stopped), the build leaves no worker behind."""
+    import subprocess
+    import sys
+
+    import psutil
+
+    code = (
+        "import os, time\n"
+        "from nnbasics.site import figures\n"
+        "figures.draw_in_background()\n"
+        "print(figures._background['pool'].submit(os.getpid).result(), flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    build = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        worker = psutil.Process(int(build.stdout.readline()))
+    finally:
+        build.terminate()
+        build.wait(timeout=30)
+        build.stdout.close()
+    try:
+        worker.wait(timeout=30)  # returns once the worker has exited
+    except psutil.TimeoutExpired:
+        worker.kill()
+        raise AssertionError("the figure worker outlived the build's process") from None
+    assert not worker.is_running()

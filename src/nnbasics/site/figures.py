@@ -201,6 +201,22 @@ class FigureError(RuntimeError):
     """A figure handed to the background process could not be drawn."""
 
 
+def _follow_parent():
+    """In the worker: exit when the build's process is gone, even if it was killed (``mkdocs serve`` stopped)."""
+    import multiprocessing.connection
+    import os
+    import threading
+
+    parent = multiprocessing.parent_process()
+
+    def wait():
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(0)
+
+    if parent is not None:
+        threading.Thread(target=wait, daemon=True).start()
+
+
 def _warm_up():
     """Import what drawing needs, so that the first figure does not wait for it."""
     import matplotlib.backends.backend_svg
@@ -217,7 +233,9 @@ def draw_in_background():
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        _background["pool"] = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        _background["pool"] = ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_follow_parent
+        )
         _background["pool"].submit(_warm_up)
     _background["build"] += 1
     _background["jobs"] = []
