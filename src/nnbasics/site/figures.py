@@ -21,6 +21,7 @@ No pyplot: a ``matplotlib.figure.Figure`` with an SVG canvas has no global
 state and imports faster. In a Jupyter kernel ``show`` displays the SVG.
 """
 
+import atexit
 import functools
 import html
 import io
@@ -223,6 +224,13 @@ def _warm_up():
     import matplotlib.figure  # noqa: F401
 
 
+def _shut_down():
+    """At exit: stop the worker while the interpreter is whole (collected later, the executor prints a traceback)."""
+    pool, _background["pool"] = _background["pool"], None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def draw_in_background():
     """From now on ``show`` hands figures to one worker process; each call starts a new build's placeholders.
 
@@ -236,6 +244,7 @@ def draw_in_background():
         _background["pool"] = ProcessPoolExecutor(
             max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_follow_parent
         )
+        atexit.register(_shut_down)
         _background["pool"].submit(_warm_up)
     _background["build"] += 1
     _background["jobs"] = []
