@@ -478,3 +478,11 @@ def test_built_site_loads_nothing_from_another_host(built_site):
     assert not offenders, "\n".join(offenders)
     assert (built_site / "assets" / "vendor" / "katex" / "katex.min.css").is_file()
     assert list((built_site / "assets" / "vendor" / "katex" / "fonts").glob("*.woff2"))
+
+
+def test_palette_switch_restyles_only_the_parts_with_transitions(built_site):
+    """Material's "stop every transition" rule is narrowed, so removing its attribute does not restyle the page."""
+    (css,) = (built_site / "assets" / "stylesheets").glob("palette.*.min.css")
+    text = css.read_text(encoding="utf-8")
+    assert "[data-md-color-switching] *" not in text
+    assert "[data-md-color-switching] .md-header" in text

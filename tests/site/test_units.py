@@ -118,6 +118,32 @@ def test_show_prints_through_the_callers_print():
     assert captured[2] == "<svg></svg>"
 
 
+def test_figures_drawn_in_the_background_are_the_same_bytes(monkeypatch):
+    """The site build's second process draws each figure exactly as ``to_svg`` does in the build's own."""
+    monkeypatch.setattr(plots, "_background", {"pool": None, "build": 0, "jobs": []})
+    try:
+        plots.draw_in_background()
+        captured = []
+        namespace = {"print": captured.append, "plots": plots, "fig": _small_figure()}
+        exec("plots.show(fig, 'far', 'A parabola.')", namespace)
+        exec("plots.show('<svg>drawn</svg>')", namespace)  # markup is printed as it is
+        assert re.fullmatch(r"<!--nnbasics-figure:1:0-->", captured[0]) and captured[1] == "<svg>drawn</svg>"
+        page = f"<p>before</p>\n{captured[0]}\n<p>after</p>"
+        expected = plots.to_svg(_small_figure(), "far", "A parabola.")
+        assert plots.fill_in(page) == f"<p>before</p>\n{expected}\n<p>after</p>"
+        # a figure the worker cannot draw is named in one sentence
+        broken = _small_figure()
+        broken.savefig = None  # pickled along: the worker's savefig call fails
+        exec("plots.show(fig, 'broken')", {**namespace, "fig": broken})
+        with pytest.raises(plots.FigureError, match=r"figure 'broken' could not be drawn"):
+            plots.fill_in(captured[2])
+        plots.draw_in_background()  # the next build: the last build's placeholders are not silently reused
+        with pytest.raises(plots.FigureError, match="earlier build"):
+            plots.fill_in(captured[0])
+    finally:
+        plots._background["pool"].shutdown()
+
+
 def _fake_package(tmp_path, files):
     root = tmp_path / "package"
     for rel, text in files.items():
@@ -196,3 +222,55 @@ def test_vendor_assets_usage_errors_are_one_sentence(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "is not a directory" in err and "Traceback" not in err
     assert vendor_assets.main(["a", "b"]) == vendor_assets.USAGE_ERROR
+
+
+def test_a_staged_exercise_keeps_its_time_until_it_changes(tmp_path, monkeypatch):
+    """An unchanged exercise is staged with its last copy's time, so that a dirty rebuild (`make serve`) skips it."""
+    from nnbasics.site import course_files
+
+    monkeypatch.setattr(course_files, "_staging", [str(tmp_path / "staging")])
+    monkeypatch.setattr(course_files, "_staged", {})
+    (tmp_path / "staging").mkdir()
+    source = tmp_path / "01_neuron.ipynb"
+    source.write_bytes((ROOT / "exercises" / "01_neuron" / "01_neuron.ipynb").read_bytes())
+    staged = course_files._stage(source, "01_neuron")
+    text, _ = course_files._staged["01_neuron"]
+    course_files._staged["01_neuron"] = (text, 10**18)  # as if the last build staged it in 2001
+    staged.unlink()  # the end of a build removes the copies
+    assert course_files._stage(source, "01_neuron") == staged
+    assert staged.stat().st_mtime_ns == 10**18 and staged.read_text(encoding="utf-8") == text
+    nb = json.loads(source.read_text(encoding="utf-8"))
+    nb["cells"][0]["source"] = ["# edited\n"]
+    source.write_text(json.dumps(nb), encoding="utf-8")
+    course_files._stage(source, "01_neuron")
+    assert staged.stat().st_mtime_ns > 10**18  # written now: the page is built again
+    assert json.loads(staged.read_text(encoding="utf-8"))["cells"][0]["source"] == ["# edited\n"]
+
+
+def test_the_figure_worker_ends_with_the_build_process():
+    """Stopped by a signal (the way `mkdocs serve` is often stopped), the build leaves no worker behind."""
+    import subprocess
+    import sys
+
+    import psutil
+
+    code = (
+        "import os, time\n"
+        "from nnbasics.site import figures\n"
+        "figures.draw_in_background()\n"
+        "print(figures._background['pool'].submit(os.getpid).result(), flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    build = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        worker = psutil.Process(int(build.stdout.readline()))
+    finally:
+        build.terminate()
+        build.wait(timeout=30)
+        build.stdout.close()
+    try:
+        worker.wait(timeout=30)  # returns once the worker has exited
+    except psutil.TimeoutExpired:
+        worker.kill()
+        raise AssertionError("the figure worker outlived the build's process") from None
+    assert not worker.is_running()

@@ -25,6 +25,7 @@ Generated files are MkDocs ``File`` objects, so links to them are checked by
 
 import json
 import logging
+import os
 import re
 import shutil
 import tempfile
@@ -36,11 +37,12 @@ from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 
 from ..assignments import ASSIGNMENTS, PAGES, site_url
-from . import math_html, preview, wheel
+from . import figures, math_html, preview, wheel
 from .page_notebook import page_to_notebook
 
 log = logging.getLogger("mkdocs.plugins.nnbasics")
 _staging = []  # temporary copies of the exercises for the current build
+_staged = {}  # assignment -> (text, mtime_ns) of its last staged copy in this process
 _wheel_name = []  # the file name of this build's wheel
 
 
@@ -55,7 +57,14 @@ def _stage(path, assignment):
         _staging.append(tempfile.mkdtemp(prefix="nnbasics-site-"))
     target = Path(_staging[0]) / "exercises" / f"{assignment}.ipynb"
     target.parent.mkdir(exist_ok=True)
-    target.write_text(_shorten_helpers(path.read_text(encoding="utf-8")), encoding="utf-8")
+    text = _shorten_helpers(path.read_text(encoding="utf-8"))
+    target.write_text(text, encoding="utf-8")
+    # An unchanged copy gets the time of the last build's copy back, so that a dirty rebuild (`make serve`)
+    # skips its page instead of rendering the five previews again after every edit of another page.
+    before = _staged.get(assignment)
+    if before is not None and before[0] == text:
+        os.utime(target, ns=(before[1], before[1]))
+    _staged[assignment] = (text, target.stat().st_mtime_ns)
     return target
 
 
@@ -113,11 +122,15 @@ def on_files(files, config):
 
 
 _SEARCH_DIALOG = '<div class="md-search" data-md-component="search" role="dialog">'
-# Material's bundle, once loaded, swaps <html class="no-js"> for "js" and applies the palette that matches the
-# system's colour scheme: each change restyles the whole page (~0.4 s of a phone's main thread on a long page),
-# and a dark-mode reader saw the light page first. Done while the page is still empty, both cost nothing, and
-# the bundle's own changes find nothing left to change. Without JavaScript the page keeps "no-js".
-_JS_CLASS = '<script>document.documentElement.classList.replace("no-js","js")</script>'
+# Material's bundle, once loaded, swaps <html class="no-js"> for "js", marks <html> "js-focus-visible" (its
+# focus-visible polyfill) and applies the palette that matches the system's colour scheme: each change restyles
+# the whole page (~0.1 s of a phone's main thread each on a long page), and a dark-mode reader saw the light
+# page first. Done while the page is still empty, they cost nothing, and the bundle's own changes find nothing
+# left to change. Without JavaScript the page keeps "no-js".
+_JS_CLASS = (
+    '<script>document.documentElement.classList.replace("no-js","js");'
+    'document.documentElement.classList.add("js-focus-visible")</script>'
+)
 _RESTORE_PALETTE = re.compile(r'<script>var palette=__md_get\("__palette"\).*?</script>', re.S)
 _SYSTEM_PALETTE = """<script>(function(){var p=__md_get("__palette");if(p&&p.color)return;
 var d=matchMedia("(prefers-color-scheme: dark)").matches?"dark":"light",
@@ -155,7 +168,15 @@ def on_post_template(output, template_name, config):
 
 
 def on_post_page(output, page, config):
-    """Tidy the page (``_tidy``); preload the KaTeX fonts its math uses, so that it is laid out once."""
+    """Put in the page's figures; tidy it (``_tidy``); preload the KaTeX fonts its math uses (laid out once).
+
+    The figures, drawn in the background (``figures.show``), go in this late, once the page is written:
+    the build did not wait for them, and the search index does not hold their tick labels.
+    """
+    try:
+        output = figures.fill_in(output)
+    except figures.FigureError as e:
+        raise PluginError(f"{page.file.src_uri}: {e}") from None
     output = _tidy(output)
     fonts = math_html.fonts_used(output)
     if not fonts:
@@ -168,15 +189,46 @@ def on_post_page(output, page, config):
     return output.replace("</title>", "</title>" + links, 1)
 
 
-def on_post_build(config):
-    """Remove the staged copies once every page is written."""
+# Material's palette stylesheet stops every transition while the palette switches: `[data-md-color-switching] *`.
+# The bundle removes that attribute from <body> once the page has started, and a rule on "every descendant" makes
+# that removal restyle the whole page once more (~0.1 s of a phone's main thread on a long page, measured in a
+# Chromium trace). Limited to the parts that have colour transitions (header, tabs, the palette toggle's
+# label), the same removal restyles only those.
+_SWITCHING_RULE = (
+    "[data-md-color-switching] *,[data-md-color-switching] :after,[data-md-color-switching] :before"
+    "{transition-duration:0s!important}"
+)
+_SWITCHING_NARROW = (
+    "[data-md-color-switching] .md-header,[data-md-color-switching] .md-tabs,"
+    "[data-md-color-switching] .md-header__button{transition-duration:0s!important}"
+)
+
+
+def narrow_palette_switching(site_dir):
+    """Rewrite the built palette stylesheet's transition stop to ``_SWITCHING_NARROW``; the files changed."""
+    changed = []
+    for css in sorted((Path(site_dir) / "assets" / "stylesheets").glob("palette.*.min.css")):
+        text = css.read_text(encoding="utf-8")
+        if _SWITCHING_RULE in text:
+            css.write_text(text.replace(_SWITCHING_RULE, _SWITCHING_NARROW), encoding="utf-8")
+            changed.append(css)
+    return changed
+
+
+def _remove_staged():
     while _staging:
         shutil.rmtree(_staging.pop(), ignore_errors=True)
 
 
+def on_post_build(config):
+    """Narrow the palette's transition stop (``narrow_palette_switching``); remove the staged copies."""
+    narrow_palette_switching(config.site_dir)
+    _remove_staged()
+
+
 def on_build_error(error):
     """A failed build leaves no staged copies behind either."""
-    on_post_build(None)
+    _remove_staged()
 
 
 @event_priority(50)  # before mkdocs-quiz, which reads the page's "quiz" metadata
@@ -200,6 +252,7 @@ def on_config(config):
     except math_html.MathError as e:
         raise PluginError(str(e)) from None
     config["nnbasics_katex"] = str(katex)
+    figures.draw_in_background()  # the pages' figures are drawn on the second core (see on_post_page)
     return config
 
 

@@ -21,6 +21,7 @@ No pyplot: a ``matplotlib.figure.Figure`` with an SVG canvas has no global
 state and imports faster. In a Jupyter kernel ``show`` displays the SVG.
 """
 
+import atexit
 import functools
 import html
 import io
@@ -172,9 +173,12 @@ def to_svg(fig, name=None, alt=None):
     svg = svg.replace(INK, "currentColor").replace("#000000", "currentColor")
     # Fixed pt sizes would overflow a phone screen: keep the viewBox, let CSS set the width.
     # Black text gets no fill attribute from matplotlib: make the inherited default the ink too.
+    # The aspect ratio, stated, keeps the figure's height while the browser skips drawing it off screen
+    # (content-visibility in extra.css, which would otherwise give it a guessed height).
+    width, height = re.search(r'<svg[^>]*? viewBox="0 0 ([\d.]+) ([\d.]+)"', svg).groups()
     svg = re.sub(
         r'<svg([^>]*?) width="[^"]*" height="[^"]*"',
-        r'<svg\1 class="nn-figure" role="img" fill="currentColor"',
+        rf'<svg\1 class="nn-figure" role="img" fill="currentColor" style="aspect-ratio: {width} / {height}"',
         svg,
         count=1,
     )
@@ -187,8 +191,92 @@ def _in_kernel():
     return ipython is not None and ipython.get_ipython() is not None
 
 
+# The site build draws figures in a second process (``draw_in_background``): drawing is ~40 % of a cold build and
+# the build itself uses one core. ``show`` then prints a placeholder, which ``fill_in`` replaces by the SVG.
+_background = {"pool": None, "build": 0, "jobs": []}
+_PLACEHOLDER = "<!--nnbasics-figure:{build}:{n}-->"
+_PLACEHOLDER_RE = re.compile(r"<!--nnbasics-figure:(\d+):(\d+)-->")
+
+
+class FigureError(RuntimeError):
+    """A figure handed to the background process could not be drawn."""
+
+
+def _follow_parent():
+    """In the worker: exit when the build's process is gone, even if it was killed (``mkdocs serve`` stopped)."""
+    import multiprocessing.connection
+    import os
+    import threading
+
+    parent = multiprocessing.parent_process()
+
+    def wait():
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(0)
+
+    if parent is not None:
+        threading.Thread(target=wait, daemon=True).start()
+
+
+def _warm_up():
+    """Import what drawing needs, so that the first figure does not wait for it."""
+    import matplotlib.backends.backend_svg
+    import matplotlib.figure  # noqa: F401
+
+
+def _shut_down():
+    """At exit: stop the worker while the interpreter is whole (collected later, the executor prints a traceback)."""
+    pool, _background["pool"] = _background["pool"], None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def draw_in_background():
+    """From now on ``show`` hands figures to one worker process; each call starts a new build's placeholders.
+
+    The worker is started once (``spawn``: the same on every platform) and kept for the life of the
+    process, so that ``mkdocs serve`` rebuilds reuse it.
+    """
+    if _background["pool"] is None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        _background["pool"] = ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_follow_parent
+        )
+        atexit.register(_shut_down)
+        _background["pool"].submit(_warm_up)
+    _background["build"] += 1
+    _background["jobs"] = []
+
+
+def fill_in(text):
+    """``text`` with each placeholder ``show`` printed replaced by the figure's SVG (waits for it if need be).
+
+    Raises
+    ------
+    FigureError
+        When the worker could not draw a figure (its name and the reason in the message).
+    """
+
+    def svg(match):
+        build, n = int(match[1]), int(match[2])
+        if build != _background["build"]:
+            raise FigureError("a figure placeholder from an earlier build was left in a page")
+        name, future = _background["jobs"][n]
+        try:
+            return future.result()
+        except Exception as e:  # the worker's exception, or a broken pool
+            raise FigureError(f"figure {name!r} could not be drawn: {e}") from None
+
+    return _PLACEHOLDER_RE.sub(svg, text)
+
+
 def show(obj, name=None, alt=None):
     """Show a figure: print its SVG markup (site build), or display it (Jupyter).
+
+    During the site build (after ``draw_in_background``) the figure is drawn in the worker process and a
+    placeholder is printed instead, for ``fill_in``.
 
     Parameters
     ----------
@@ -197,7 +285,16 @@ def show(obj, name=None, alt=None):
     name, alt : str, optional
         Passed to ``to_svg``.
     """
-    svg = obj if isinstance(obj, str) else to_svg(obj, name, alt)
+    pool = _background["pool"]
+    if isinstance(obj, str):
+        svg = obj
+    elif pool is not None and not _in_kernel():
+        jobs = _background["jobs"]
+        label = name or getattr(obj, "_nnbasics_name", "figure")
+        jobs.append((label, pool.submit(to_svg, obj, name, alt)))  # the figure travels pickled
+        svg = _PLACEHOLDER.format(build=_background["build"], n=len(jobs) - 1)
+    else:
+        svg = to_svg(obj, name, alt)
     if _in_kernel():
         from IPython.display import SVG, display
 
