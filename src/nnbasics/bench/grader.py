@@ -14,8 +14,6 @@ is a median of per-pair ratios, with the median raw times):
   printed, against one ``nbgrader autograde`` of that notebook (target <= 0.15);
 * ``grade-class`` on a generated class of 40 submissions with ``--jobs 1``
   and ``--jobs 2``, and the speed-up (target >= 1.8 on 2 cores);
-* with the one-notebook and five-notebook figures, the CPU time of all the
-  processes of each side (POSIX): a figure the machine's load moves less;
 * notebooks per second for local ``--jobs 2`` and for a 2-worker Dask
   ``LocalCluster``, the Dask overhead per task, and a paper estimate for
   5,000 learners on 50 workers.
@@ -54,30 +52,12 @@ def _env():
     return env
 
 
-class _Time(float):
-    """A command's wall time, s; ``cpu``: the CPU time of all its processes (user + system), where known."""
-
-    cpu = None
-
-
-def _children_cpu():
-    try:
-        import resource  # POSIX: the CPU time of the reaped children, grandchildren included
-    except ImportError:
-        return None
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def _timed(cmd, cwd=None):
-    before, start = _children_cpu(), time.perf_counter()
+    start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, env=_env(), capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"{' '.join(map(str, cmd[:4]))} failed: {proc.stderr[-500:]}")
-    elapsed = _Time(elapsed)
-    if before is not None:
-        elapsed.cpu = _children_cpu() - before
     return elapsed
 
 
@@ -96,10 +76,6 @@ def _figure(label, ours, stock, target):
         f" (medians of {len(ours)} pairs; raw {', '.join(f'{a:.2f}/{b:.2f}' for a, b in zip(ours, stock))})"
     )
     print(f"    ratio nnbasics/nbgrader = {ratio:.2f}  (target <= {target})", flush=True)
-    cpu = [(getattr(a, "cpu", None), getattr(b, "cpu", None)) for a, b in zip(ours, stock)]
-    if all(a is not None and b is not None for a, b in cpu):  # (not for --watch: its process runs on)
-        mine, theirs = statistics.median(a for a, _ in cpu), statistics.median(b for _, b in cpu)
-        print(f"    CPU time, all processes: nnbasics {mine:.2f} s, nbgrader {theirs:.2f} s (medians)", flush=True)
     return ratio
 
 
