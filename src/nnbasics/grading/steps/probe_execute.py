@@ -34,7 +34,9 @@ and ``_cleanup_kernel``), written against nbclient >=0.10,<0.12 as pinned in
 pyproject.toml; nbclient has no public hook for a notebook-wide deadline, for
 counting or dropping messages, or for carrying on after an interrupt. The
 client it uses is ours (``BoundedKernelClient``, set as the kernel manager's
-``client_factory``), through jupyter_client's and pyzmq's public API.
+``client_factory``), through jupyter_client's and pyzmq's public API, but
+for one private method its ready check calls as jupyter_client's own does
+(``_handle_kernel_info_reply``, jupyter_client >=8.6,<9).
 """
 
 import asyncio
@@ -146,7 +148,7 @@ class BoundedKernelClient(AsyncKernelClient):
             if reply is not None and reply["msg_type"] == "kernel_info_reply" and await self._idle_after(asked):
                 self._handle_kernel_info_reply(reply)
                 return
-            if not await self._async_is_alive():
+            if not await self.is_alive():
                 raise RuntimeError("Kernel died before replying to kernel_info")
             if monotonic() > deadline:
                 raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
