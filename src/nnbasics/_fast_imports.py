@@ -123,9 +123,11 @@ def _install(modules):
 
 
 def defer_markdown():
-    """In a process that renders no markdown unless asked (``nnbasics grade``): defer what renders it."""
-    if "nbconvert" not in sys.modules:  # nbconvert's own import would take the real modules
-        _install(MARKDOWN.items())
+    """In a process that renders no markdown unless asked (``nnbasics grade``): defer what renders it.
+
+    Nothing is deferred once nbconvert is imported: it imported both (``_install`` skips what is there).
+    """
+    _install(MARKDOWN.items())
 
 
 _install([*((n, ()) for n in LAZY), *DEFERRED.items()])

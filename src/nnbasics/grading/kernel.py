@@ -50,7 +50,7 @@ _LONGEST_SOCKET = os.path.join("nnbasics-kernel-01234567", sandbox.SOCKETS, "ipc
 SHORT_TEMP_DIRS = ("/tmp", "/var/tmp")
 
 
-def kernels_parent(temp=None):
+def kernels_parent():
     """The folder in which kernel folders are made: the temporary one, unless its path is too long for sockets.
 
     A long ``TMPDIR`` (a deep home directory, a CI runner's work folder)
@@ -58,7 +58,7 @@ def kernels_parent(temp=None):
     the kernel unreachable: its folder then goes in ``/tmp`` (or
     ``/var/tmp``). Windows kernels use TCP, where no path is involved.
     """
-    temp = temp or tempfile.gettempdir()
+    temp = tempfile.gettempdir()
     if os.name != "posix" or len(os.path.join(temp, _LONGEST_SOCKET)) <= MAX_SOCKET_PATH:
         return temp
     for short in SHORT_TEMP_DIRS:
