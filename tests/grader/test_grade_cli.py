@@ -430,7 +430,8 @@ def test_sigterm_stops_grade_as_ctrl_c_does_and_leaves_nothing(tmp_path, grader_
     folder = tmp_path / "notebooks"
     for a in ASSIGNMENTS:
         write(solved(a), folder / f"{a}.ipynb")
-    # the run's private courses and kernel folders go here; short, as the kernels' IPC socket paths must be
+    # the run's private courses and kernel folders go here: a short path, or kernel.kernels_parent sends the
+    # kernels' folders to /tmp, where this test would not see one left behind
     temp = Path(tempfile.mkdtemp(prefix="nnb-", dir="/tmp"))
     env = dict(grader_env, TMPDIR=str(temp))
     cmd = [sys.executable, "-m", "nnbasics.cli", "grade", str(folder)]
@@ -471,4 +472,4 @@ def test_a_temporary_folder_too_long_for_sockets_still_grades(tmp_path, solved_d
     assert proc.returncode == 0, proc.stderr
     entry = json.loads(proc.stdout)["notebooks"][0]
     assert entry["status"] == "graded" and entry["score"] == entry["max_score"] > 0
-    assert list(deep.iterdir()) == []  # its private course was made (and removed) there; the kernel's was not
+    assert list(deep.iterdir()) == []  # nothing left behind in it
