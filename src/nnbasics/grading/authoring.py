@@ -26,9 +26,9 @@ import nbformat
 
 from .._env import with_scripts_on_path
 from ..assignments import ASSIGNMENTS, PAGES, site_url
+from .kernel_boot import CHECKS_HEADER
 
 ROOT = Path(__file__).resolve().parents[3]  # the checkout (src/nnbasics/grading/authoring.py)
-CHECKS_HEADER = "# Test helpers: run this cell first and do not edit it (the grader uses its own copy).\n"
 
 
 def checks_cell_source():

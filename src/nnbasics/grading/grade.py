@@ -5,7 +5,8 @@ only ever read) and returns its entry of ``nnbasics grade --json`` (see
 CONTRIBUTING.md): status ``graded``, ``invalid`` or ``crashed``, the score
 and one record per test. Each call gets its own temporary course: a copy of a
 gradebook that already holds the five assignments (``gradebook.py``), and the
-sandboxed kernel's own empty directory, which is all that kernel can see.
+sandboxed kernel's own directory (holding only its connection file and what
+it runs at boot), which is all that kernel can see.
 
 ``grade_all`` grades several notebooks side by side (``nnbasics grade`` with
 many files); ``grade_one`` never raises, so a grader fault is still a result,

@@ -34,14 +34,14 @@ from jupyter_client.utils import run_sync
 from traitlets import Integer, Unicode
 from traitlets.config import Config
 
-from . import caps, sandbox
+from . import caps, kernel_boot, sandbox
 
 PROVISIONER = "nnbasics-sandbox"  # its entry point name (pyproject.toml)
-CONNECTION_FILE = "kernel.json"
 HISTORY_IN_MEMORY = "--HistoryManager.hist_file=:memory:"  # nbclient's default for ipykernel
-# NumPy (0.15-0.3 s to import) is loaded while the kernel boots, in parallel with the grader's own start-up,
-# rather than in the notebook's first cell; the name is deleted, so the learner's namespace is as in Jupyter.
-PRELOAD_NUMPY = "--IPKernelApp.exec_lines=import numpy as _nnbasics_numpy; del _nnbasics_numpy"
+# NumPy and the compiled test helpers are loaded while the kernel boots, in parallel with the grader's own
+# start-up (kernel_boot.py, copied into the kernel's directory with checks.py)
+BOOT = f"--IPKernelApp.exec_lines={kernel_boot.BOOT_LINE}"
+_BOOT_FILES = {kernel_boot.BOOT_FILE: "kernel_boot.py", kernel_boot.CHECKS_FILE: "checks.py"}
 
 
 # zmq's ipc:// endpoints are Unix socket paths, which hold at most 103 bytes on macOS (107 on Linux)
@@ -90,7 +90,7 @@ class SandboxKernelSpecManager(KernelSpecManager):
 
     def get_kernel_spec(self, kernel_name):
         return KernelSpec(
-            argv=[sys.executable, "-c", QUIET_LAUNCH, "-f", "{connection_file}", PRELOAD_NUMPY],
+            argv=[sys.executable, "-c", QUIET_LAUNCH, "-f", "{connection_file}", BOOT],
             display_name="Python 3 (nnbasics sandbox)",
             language="python",
             metadata={"kernel_provisioner": {"provisioner_name": PROVISIONER}},
@@ -127,8 +127,13 @@ class SandboxKernelManager(AsyncKernelManager):
             os.makedirs(os.path.join(self.kernel_dir, sub), exist_ok=True)
         self.transport = "ipc" if os.name == "posix" else "tcp"  # Windows has no Unix sockets for zmq
         self.ip = os.path.join(sandbox.socket_dir(self.kernel_dir), "ipc") if self.transport == "ipc" else "127.0.0.1"
-        self.connection_file = os.path.join(self.kernel_dir, CONNECTION_FILE)
+        self.connection_file = os.path.join(self.kernel_dir, sandbox.CONNECTION_FILE)
         return made
+
+    def write_boot_files(self):
+        """Copy what the kernel runs at boot into its directory (read-only inside the sandbox)."""
+        for name, ours in _BOOT_FILES.items():
+            shutil.copyfile(os.path.join(os.path.dirname(__file__), ours), os.path.join(self.kernel_dir, name))
 
 
 class _AdoptedProcess:
@@ -199,6 +204,7 @@ class SandboxProvisioner(LocalProvisioner):
             self.connection_info = km.get_connection_info()
             kwargs.pop("extra_arguments", None)
             return {**kwargs, "cmd": []}
+        km.write_boot_files()
         kwargs = await super().pre_launch(**kwargs)
         with contextlib.suppress(FileNotFoundError):  # a reused directory: the last kernel's cause is not this one's
             os.remove(os.path.join(km.kernel_dir, caps.CAUSE_FILE))

@@ -32,9 +32,12 @@ import sys
 from pathlib import Path
 
 from .. import _env
-from . import caps
+from . import caps, kernel_boot
 
 SOCKETS = "sock"  # the kernel's socket folder, in its directory
+CONNECTION_FILE = "kernel.json"
+# the files of the kernel's directory that the grader writes (kernel.py): the connection file, what it runs at boot
+HOST_FILES = (CONNECTION_FILE, kernel_boot.BOOT_FILE, kernel_boot.CHECKS_FILE)
 MiB = 2**20
 
 # the namespaces and identity of every sandbox (and of the probe that checks bubblewrap can make one)
@@ -213,10 +216,12 @@ def boxed_command(kernel_argv, kernel_dir, memory_mb, cpu_seconds, how=None, cgr
     for hidden in _hidden_paths():
         if any(root in hidden.parents for root in roots):
             box += ["--tmpfs", str(hidden), "--remount-ro", str(hidden)]
-    # the working directory is a tmpfs of its own: only the connection file comes from the host
-    connection = os.path.join(kernel_dir, "kernel.json")
+    # the working directory is a tmpfs of its own: only the connection file and the boot files come from the host
     box += ["--size", str(caps.WORKDIR_MB * MiB), "--tmpfs", kernel_dir, "--dir", socket_dir(kernel_dir)]
-    box += ["--ro-bind-try", connection, connection, "--chdir", kernel_dir]
+    for name in HOST_FILES:
+        path = os.path.join(kernel_dir, name)
+        box += ["--ro-bind-try", path, path]
+    box += ["--chdir", kernel_dir]
     box += ["--remount-ro", "/dev", "--remount-ro", "/"]  # nothing else writable: no uncapped tmpfs
     # In its PID namespace the kernel's parent is bwrap's init (pid 1), which ipykernel would read as
     # "parent died": turn its parent polling off; --die-with-parent ties it to the grader instead.

@@ -12,7 +12,6 @@ import builtins
 import json
 import math
 import secrets
-from pathlib import Path
 
 import numpy as np
 from nbgrader.preprocessors import NbGraderPreprocessor
@@ -20,8 +19,6 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from .. import checks
 from ..course import AST_LOCK, graded_cells, nbgrader_meta
 from .state import Case, Sealed, state
-
-CHECKS_SOURCE = Path(checks.__file__).read_text(encoding="utf-8")
 
 
 def record_cases(source):
@@ -58,17 +55,12 @@ def record_cases(source):
 def probe_source(cases, nonce):
     """The code that replaces a test cell in the kernel: call, encode, display; judge nothing."""
     payload = json.dumps([{k: checks.encode(getattr(c, k)) for k in ("fn", "args", "kwargs", "given")} for c in cases])
-    # The helpers run afresh in a namespace of their own for every test; they are compiled by the first test
-    # only (10 ms a test). Caching grants learner code nothing: it runs in the same kernel, and could as well
-    # replace `compile` or `exec`; what the kernel sends back is data, judged outside it against expectations
-    # it never sees.
+    # The helpers run afresh in a namespace of their own for every test, from the code object the kernel compiled
+    # at boot (kernel_boot.py): sending and compiling their 34 KB of source cost 15 ms a test.
     return (
         "# nnbasics grade: runs your functions on this test's inputs; the grader judges the results.\n"
-        f"_nnb_ns, _nnb_sys = {{'__name__': 'nnbasics_checks'}}, __import__('sys')\n"
-        "if not hasattr(_nnb_sys, '_nnbasics_checks'):\n"
-        f"    _nnb_sys._nnbasics_checks = compile({CHECKS_SOURCE!r}, 'nnbasics-checks', 'exec')\n"
-        "exec(_nnb_sys._nnbasics_checks, _nnb_ns)\n"
-        "del _nnb_sys\n"
+        "_nnb_ns = {'__name__': 'nnbasics_checks'}\n"
+        "exec(__import__('sys')._nnbasics_checks, _nnb_ns)\n"
         f"_nnb_ns['probe']({payload!r}, {nonce!r}, globals())\n"
     )
 
