@@ -1,10 +1,11 @@
 """Nothing lost, nothing stale: grade-class interrupted at random moments leaves results that agree.
 
-A small class (4 students x 2 assignments, one notebook resubmitted every few
-runs) is graded by 20 runs of ``nnbasics grade-class``, each sent SIGINT or
-SIGTERM (alternately) at a random moment: of its first seconds (starting,
-planning, opening the gradebook) for half of them, around its first or second
-saved result (grading, saving) for the other half; then by one run left to
+A small class (4 students x 2 assignments, two notebooks resubmitted before
+every run but the first, so that each run has work to do) is graded by 20
+runs of ``nnbasics grade-class``, each sent SIGINT or SIGTERM (alternately) at
+a random moment: of its first seconds (starting, planning, opening the
+gradebook) for half of them, around its first saved result (grading, saving)
+for the other half; then by one run left to
 finish. After every run the journal, the CSV and the gradebook
 agree and no process the run started is left; at the end ``nbgrader export``
 agrees too, and every version (sha256) of every submission was graded exactly
@@ -101,14 +102,15 @@ def test_twenty_interrupted_runs_then_a_resume_agree_and_grade_each_version_once
     figures = collections.Counter()
     started = time.monotonic()
     for i in range(RUNS):
-        if i % 4 == 3:  # a learner hands in again: the new version must be graded, once
-            resubmit(root / "submitted" / f"s{i % 3}" / ASSIGNMENTS[i % 2] / f"{ASSIGNMENTS[i % 2]}.ipynb", i)
+        if i:  # two learners hand in again: the new versions must be graded, once (and each run has work to do)
+            for student, assignment in ((i % 3, ASSIGNMENTS[i % 2]), ((i + 1) % 3, ASSIGNMENTS[(i + 1) % 2])):
+                resubmit(root / "submitted" / f"s{student}" / assignment / f"{assignment}.ipynb", i)
         before = len(journal_lines(root))
         proc = subprocess.Popen(cmd, cwd=root, env=grader_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         if i % 4 < 2:  # at a random moment of its first seconds: starting, planning, opening the gradebook
-            moment = rng.uniform(0.5, 4.0)
-        else:  # at a random moment around its first or second saved result, while other notebooks are graded
-            moment = wait_for_results(proc, root, before + rng.randint(1, 2)) + rng.uniform(0.0, 1.0)
+            moment = rng.uniform(0.5, 2.5)
+        else:  # at a random moment around its first saved result, while another notebook is graded
+            moment = wait_for_results(proc, root, before + 1) + rng.uniform(0.0, 0.5)
         try:
             proc.wait(timeout=moment)
         except subprocess.TimeoutExpired:
