@@ -73,13 +73,15 @@ def kernels_parent():
 # The kernel talks to the grader over zmq only: its own stdout and stderr (what learner code writes with
 # os.write(1, ...) or a C library's printf) would otherwise be the grader's, there to corrupt `--json` or flood the
 # terminal past the output cap. They go to the null device; bubblewrap and the supervisor keep the grader's stderr
-# for their own one-line messages. Then ipykernel starts as `python -m ipykernel_launcher` would.
+# for their own one-line messages. Then ipykernel starts as `python -m ipykernel_launcher` would, without its
+# debugger (kernel_boot.SKIPPED_AT_LAUNCH).
 QUIET_LAUNCH = (
     "import os, runpy, sys\n"
     "null = os.open(os.devnull, os.O_WRONLY)\n"
     "os.dup2(null, 1)\n"
     "os.dup2(null, 2)\n"
     "os.close(null)\n"
+    f"sys.modules.update(dict.fromkeys({kernel_boot.SKIPPED_AT_LAUNCH!r}))\n"
     "sys.argv[0] = 'ipykernel_launcher'\n"
     "runpy.run_module('ipykernel_launcher', run_name='__main__', alter_sys=True)\n"
 )

@@ -7,7 +7,8 @@ grader is still importing nbgrader, so none of it is on the way to the
 verdict:
 
 - NumPy is imported (0.15-0.3 s), under no name of the learner's
-  namespace, which stays as in Jupyter;
+  namespace, which stays as in Jupyter; debugpy, which ipykernel's launch
+  skipped (``SKIPPED_AT_LAUNCH``), can be imported again;
 - the helpers are compiled into ``sys._nnbasics_checks``, which every probe
   runs in a namespace of its own (``seal_tests.probe_source``) instead of
   compiling 34 KB of source again;
@@ -37,6 +38,10 @@ BOOT_LINE = (
     f"exec(compile(open({BOOT_FILE!r}, encoding='utf-8').read(), {BOOT_FILE!r}, 'exec'), "
     "_nnb := {'__name__': 'nnbasics_boot'}); _nnb['boot'](); del _nnb"
 )
+# ipykernel imports debugpy at start-up (0.08 s, a fifth of its imports) to offer a debugger, which no graded run
+# uses: the launch marks it absent (``sys.modules[name] = None``) and ``boot`` unmarks it, so learner code can still
+# import it
+SKIPPED_AT_LAUNCH = ("debugpy",)
 RUN_PRELOADED = "exec(__import__('sys')._nnbasics_checks, globals())\n"
 
 
@@ -51,6 +56,9 @@ def run_preloaded(cell):
 
 def boot(checks_file=CHECKS_FILE):
     """In the kernel, at start-up (cwd: the kernel's directory): NumPy, the compiled helpers, the transformer."""
+    for name in SKIPPED_AT_LAUNCH:
+        if name in sys.modules and sys.modules[name] is None:
+            del sys.modules[name]
     import numpy  # noqa: F401  (loaded now rather than by the notebook's first cell)
     from IPython import get_ipython
 

@@ -40,12 +40,15 @@ def test_the_kernel_boots_with_numpy_and_the_helpers_and_no_name_of_its_own():
     booted = run(
         "import sys\n"
         "print(__import__('json').dumps({'names': sorted(n for n in globals() if not n.startswith('_')),"
-        " 'numpy': 'numpy' in sys.modules, 'helpers': type(getattr(sys, '_nnbasics_checks', None)).__name__}))"
+        " 'numpy': 'numpy' in sys.modules, 'helpers': type(getattr(sys, '_nnbasics_checks', None)).__name__,"
+        " 'debugpy at boot': 'debugpy' in sys.modules, 'debugpy': __import__('debugpy').__name__}))"
     )
     assert booted == {
         "names": ["In", "Out", "exit", "get_ipython", "open", "quit", "sys"],
         "numpy": True,
         "helpers": "code",
+        "debugpy at boot": False,  # ipykernel's debugger was skipped at launch
+        "debugpy": "debugpy",  # and learner code can still import it
     }
 
 
