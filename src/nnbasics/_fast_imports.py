@@ -24,7 +24,7 @@ Three measures, each leaving behaviour as it is:
    called.
 
 ``defer_markdown`` does the same for the markdown renderer, in ``nnbasics
-grade`` only.
+grade`` only; so does ``pause_collector``, for Python's cycle collector.
 
 mkdocs.yml refers to ``ENABLED`` with a ``!!python/name`` tag because YAML
 tags are resolved when the file is read, before plugins are imported;
@@ -32,6 +32,7 @@ tags are resolved when the file is read, before plugins are imported;
 a module that is already imported.
 """
 
+import gc
 import importlib
 import importlib.util
 import sys
@@ -128,6 +129,34 @@ def defer_markdown():
     Nothing is deferred once nbconvert is imported: it imported both (``_install`` skips what is there).
     """
     _install(MARKDOWN.items())
+
+
+def pause_collector():
+    """Pause the cycle collector while a short-lived process imports what it needs (``imports_done`` resumes it).
+
+    Importing nbgrader, SQLAlchemy and nbconvert creates objects by the
+    hundred thousand, and the collector runs dozens of times over them, to
+    find no garbage: they live as long as the process; once they are frozen,
+    the collections while the notebook is graded skip them too. Measured side
+    by side, a whole ``nnbasics grade`` of one notebook took 0.77 times as
+    long (medians 1.56 s against 1.99 s), of all five 0.91 times.
+    """
+    gc.disable()
+
+
+def imports_done():
+    """Resume the collector, with everything imported so far moved out of its way (``gc.freeze``).
+
+    Frozen objects are never examined again, which also keeps the collector
+    from touching (and so copying) the pages that forked workers share.
+    """
+    gc.freeze()
+    gc.enable()
+
+
+def resume_collector():
+    """Resume the collector without freezing anything (a run that ended before its imports were done)."""
+    gc.enable()
 
 
 _install([*((n, ()) for n in LAZY), *DEFERRED.items()])

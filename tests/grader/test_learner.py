@@ -1,5 +1,6 @@
 """What a learner meets around the grade itself: ``python -m nnbasics``, unsaved edits, the start-up stand-ins."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -148,6 +149,28 @@ def test_grading_defers_the_markdown_renderer_and_an_html_page_still_renders_it(
     proc = subprocess.run([sys.executable, "-c", MARKDOWN_DEFERRED], capture_output=True, text=True, env=grader_env)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == ["loaded: []", "loaded: ['mistune', 'bs4', 'soupsieve']"]
+
+
+COLLECTOR = """
+import gc, json, sys
+from nnbasics.cli import main
+runs = []  # at each collection: was nbgrader imported, how many objects were frozen
+gc.callbacks.append(lambda phase, info: phase == "start" and runs.append(("nbgrader" in sys.modules, gc.get_freeze_count())))
+status = main(["grade", "--json", sys.argv[1]])
+print(json.dumps({"status": status, "runs": runs, "enabled": gc.isenabled()}))
+"""
+
+
+def test_grade_pauses_the_cycle_collector_until_nbgrader_is_imported_then_resumes_it(tmp_path, grader_env):
+    write(solved("01_neuron"), tmp_path / "01_neuron.ipynb")
+    cmd = [sys.executable, "-c", COLLECTOR, str(tmp_path / "01_neuron.ipynb")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=grader_env)
+    assert proc.returncode == 0, proc.stderr
+    run = json.loads(proc.stdout.splitlines()[-1])
+    assert run["status"] == 0 and run["enabled"]
+    # the collector never ran while nbgrader was imported, and ran again once the imports were frozen out of its way
+    assert not [frozen for imported, frozen in run["runs"] if imported and not frozen]
+    assert min(frozen for imported, frozen in run["runs"] if imported) > 100_000
 
 
 @pytest.mark.parametrize("module", ["nnbasics.grading.watch", "nnbasics.grading.command"])

@@ -135,18 +135,35 @@ def grade_command(args):
     from .. import _fast_imports
 
     _fast_imports.defer_markdown()  # only --html renders markdown: the first page imports the renderer
-    from .grade import grade_all
-    from .inputs import expand
+    if args.watch:
+        return _watch(args)
+    _fast_imports.pause_collector()  # a run that ends after its notebooks: grade_all resumes it after the imports
+    try:
+        return _grade_files(args)
+    finally:
+        _fast_imports.resume_collector()  # (when grade_all did not: a usage error, an unreadable folder)
+
+
+def _limits(args):
     from .limits import Limits
     from .sandbox import missing_caps
 
     if lacking := missing_caps():  # once per run: the isolation or caps this machine cannot give the kernel
         print(f"nnbasics grade: note: {lacking}", file=sys.stderr)
-    limits = Limits(args.timeout, args.notebook_timeout, args.memory, args.max_output)
-    if args.watch:
-        from .watch import watch
+    return Limits(args.timeout, args.notebook_timeout, args.memory, args.max_output)
 
-        return watch(args.notebooks[0], limits, args)
+
+def _watch(args):
+    from .watch import watch
+
+    return watch(args.notebooks[0], _limits(args), args)
+
+
+def _grade_files(args):
+    from .grade import grade_all
+    from .inputs import expand
+
+    limits = _limits(args)
     items = expand(args.notebooks)
     for path, data in items:
         note = None if isinstance(data, str) else unsaved_note(path)

@@ -283,20 +283,24 @@ def grade_one(item, limits, assignment=None, html_dir=None, adopt=None, keep_not
         return ungraded(path, assignment, "crashed", f"the grader failed on {Path(path).name}: {e}")
 
 
-def _import_for_workers():
-    """Import (and set up) once what every worker needs, so that the forked workers inherit it.
+def _import_grading():
+    """Import (and set up) once what grading needs, so that forked workers inherit it; then resume the collector.
 
     Each worker would otherwise import nbconvert and nbgrader's steps itself
     (most of a second of CPU each), configure SQLAlchemy's mappers again and
-    build nbformat's schema validator (40 ms) for its first notebook.
+    build nbformat's schema validator (40 ms) for its first notebook. One
+    notebook graded here needs all of it too. The cycle collector, if
+    ``nnbasics grade`` paused it, resumes with all of that frozen.
     """
     import nbformat
     from sqlalchemy.orm import configure_mappers
 
+    from .. import _fast_imports
     from . import feedback, pipeline  # noqa: F401
 
     configure_mappers()
     nbformat.validate(nbformat.v4.new_notebook())  # builds (and caches) the validator of the current format
+    _fast_imports.imports_done()
 
 
 def grade_all(items, limits, assignment=None, html_dir=None):
@@ -313,8 +317,7 @@ def grade_all(items, limits, assignment=None, html_dir=None):
         from .gradebook import template_gradebook
 
         template_gradebook()  # build (or find) it once, before the workers start
-        if len(items) > 1:
-            _import_for_workers()
+        _import_grading()
         adopt = [(km.kernel_dir, km.provisioner.pid) if km else None for km in ahead]
         # the kernels do most of the work and the workers mostly wait for them: more workers than cores
         workers = min(len(items), 4 * (os.cpu_count() or 1))
