@@ -112,9 +112,9 @@ def main(argv=None):
         return USAGE_ERROR
     try:
         return _run(args)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:  # or SIGTERM (grade's and grade-class's Terminated) outside their own handling
         print(f"nnbasics {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return 143 if type(e).__name__ == "Terminated" else 130
     except Exception as e:  # one sentence, not a traceback (NNBASICS_DEBUG=1 shows it)
         if os.environ.get("NNBASICS_DEBUG"):
             raise

@@ -28,10 +28,48 @@ def stop_on_sigterm():
     """A ``kill`` (SIGTERM) stops the command as Ctrl+C does: kernels stopped, temporary folders removed."""
 
     def stop(_signum, _frame):
+        _quiet_about_the_stop()
         raise Terminated
 
     if hasattr(signal, "SIGTERM") and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, stop)
+        if not getattr(sys.unraisablehook, "redelivers", False):
+            sys.unraisablehook = _redelivering(sys.unraisablehook)
+
+
+def _not_the_stop(record):
+    """A log record other than a library's error report of the stop itself (a traceback ending in the interrupt)."""
+    return not (record.exc_info and isinstance(record.exc_info[1], KeyboardInterrupt))
+
+
+def _quiet_about_the_stop():
+    """From the stop on, what libraries log about the interrupt (SQLAlchemy closing a connection) is not printed."""
+    import logging
+
+    for handler in [logging.lastResort, *logging.getLogger().handlers]:
+        if handler is not None and _not_the_stop not in handler.filters:
+            handler.addFilter(_not_the_stop)
+
+
+def _redelivering(previous):
+    """An unraisable hook that delivers again a SIGTERM or Ctrl+C that hit a finalizer.
+
+    Python only prints an exception raised in a ``__del__`` or a weakref
+    callback (a database connection closed by the collector, say): the stop
+    would be lost, with a traceback on the terminal. The signal is raised
+    again instead, and reaches the code the finalizer interrupted.
+    """
+
+    def hook(unraisable):
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            signum = signal.SIGTERM if isinstance(unraisable.exc_value, Terminated) else signal.SIGINT
+            # from another thread: raised here, the handler's exception would end in this hook, and be lost again
+            threading.Thread(target=signal.raise_signal, args=(signum,), daemon=True).start()
+        else:
+            previous(unraisable)
+
+    hook.redelivers = True
+    return hook
 
 
 def _usage(message):

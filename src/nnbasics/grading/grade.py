@@ -20,10 +20,12 @@ ClearOutput would drop them anyway). The notebook time limit starts when
 ``grade`` does.
 """
 
+import contextlib
 import json
 import logging
 import multiprocessing
 import os
+import signal
 import sys
 import tempfile
 import warnings
@@ -276,8 +278,10 @@ def grade_one(item, limits, assignment=None, html_dir=None, adopt=None, keep_not
     try:
         return grade(data, path, limits, assignment, html_dir, adopt, keep_notebook)
     except KeyboardInterrupt:
-        # the run is stopping: nbclient's unfinished tasks would each be logged, traceback and all, by asyncio
+        # the run is stopping: nbclient's unfinished tasks would each be logged, traceback and all, by asyncio,
+        # and each of its coroutines left unawaited would be warned about
         logging.getLogger("asyncio").disabled = True
+        warnings.filterwarnings("ignore", message="coroutine .* was never awaited", category=RuntimeWarning)
         raise
     except Exception as e:  # a grader fault must still be one clear line, not a traceback
         return ungraded(path, assignment, "crashed", f"the grader failed on {Path(path).name}: {e}")
@@ -312,8 +316,11 @@ def grade_all(items, limits, assignment=None, html_dir=None):
     """
     config = as_config(limits)
     linux = sys.platform.startswith("linux")
-    ahead = [kernel.launch_ahead(config) if linux and not isinstance(data, str) else None for _, data in items]
+    ahead = []
     try:
+        for _, data in items:
+            with _signals_held():  # a kernel launched is in `ahead`, so that it is discarded, whenever the stop comes
+                ahead.append(kernel.launch_ahead(config) if linux and not isinstance(data, str) else None)
         from .gradebook import template_gradebook
 
         template_gradebook()  # build (or find) it once, before the workers start
@@ -326,29 +333,100 @@ def grade_all(items, limits, assignment=None, html_dir=None):
         context = multiprocessing.get_context("fork" if linux else "spawn")
         global _FORKED_ITEMS
         _FORKED_ITEMS = items if linux else None  # forked workers read the notebooks' bytes from here
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_idle_worker) as pool:
             # a forked worker inherits the bytes; sent through the pool, each would be copied twice more
-            futures = [
-                pool.submit(_grade_forked, k, limits, assignment, html_dir, a)
-                if linux
-                else pool.submit(grade_one, item, limits, assignment, html_dir, a)
-                for k, (item, a) in enumerate(zip(items, adopt))
-            ]
             try:
+                with _signals_held():  # the pool forks its workers here: no handler may run in a half-made worker
+                    futures = [
+                        pool.submit(_grade_forked, k, limits, assignment, html_dir, a)
+                        if linux
+                        else pool.submit(_grade_in_worker, item, limits, assignment, html_dir, a)
+                        for k, (item, a) in enumerate(zip(items, adopt))
+                    ]
                 return [f.result() for f in futures]
             except KeyboardInterrupt:  # Ctrl+C, or SIGTERM (to this process only): stop the workers too
                 pool.shutdown(wait=False, cancel_futures=True)
-                for worker in multiprocessing.active_children():
-                    worker.terminate()  # each ends its notebook as on Ctrl+C: its kernel stopped, its folder removed
+                _stop_workers(multiprocessing.active_children())
                 raise
     finally:
         _FORKED_ITEMS = None
-        for km in filter(None, ahead):
-            kernel.discard(km)
+        _discard_all(filter(None, ahead))
+
+
+def _discard_all(kms):
+    """Discard every kernel launched ahead, even when Ctrl+C or SIGTERM comes meanwhile (then raised at the end)."""
+    stopped = None
+    for km in kms:
+        for _ in range(2):  # once more if the signal cut the first attempt short
+            try:
+                kernel.discard(km)
+                break
+            except KeyboardInterrupt as e:
+                stopped = stopped or e
+    if stopped is not None:
+        raise stopped
 
 
 _FORKED_ITEMS = None  # grade_all's items, while its forked workers run
 
 
+WORKER_GRACE = 10.0  # seconds a stopped worker has to stop its kernel and remove its folders, before it is killed
+_STOPS = {getattr(signal, name) for name in ("SIGINT", "SIGTERM") if hasattr(signal, name)}
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Hold Ctrl+C and SIGTERM back (POSIX) while the pool forks: they are taken once its workers are made.
+
+    A signal that came while a worker was being forked would run the
+    command's handler in the worker too, before the worker set its own.
+    Workers start with the signals held, and ``_idle_worker`` releases them.
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
+
+
+def _stop_workers(workers):
+    """Stop the workers of an interrupted run: each ends its notebook as on Ctrl+C; one that hangs is killed."""
+    for worker in workers:
+        worker.terminate()  # SIGTERM: its kernel stopped, its folders removed (an idle worker just ends)
+    deadline = monotonic() + WORKER_GRACE
+    for worker in workers:
+        worker.join(max(0.0, deadline - monotonic()))
+        if worker.is_alive():
+            worker.kill()
+            worker.join(1.0)
+
+
+def _idle_worker():
+    """A pool worker between notebooks holds nothing to clean up: SIGTERM ends it, Ctrl+C is left to the parent.
+
+    Forked workers would otherwise inherit the command's handlers, and one
+    that had finished its notebook would print a traceback when stopped.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)  # held while it was forked (_signals_held)
+
+
+def _grade_in_worker(item, limits, assignment, html_dir, adopt):
+    """``grade_one`` in a pool worker: while it grades, SIGTERM and Ctrl+C stop it as they stop the command."""
+    from .command import stop_on_sigterm
+
+    stop_on_sigterm()  # its kernel is stopped and its folders removed (spawned workers inherit no handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return grade_one(item, limits, assignment, html_dir, adopt)
+    finally:
+        _idle_worker()
+
+
 def _grade_forked(k, limits, assignment, html_dir, adopt):
-    return grade_one(_FORKED_ITEMS[k], limits, assignment, html_dir, adopt)
+    return _grade_in_worker(_FORKED_ITEMS[k], limits, assignment, html_dir, adopt)
