@@ -25,6 +25,7 @@ import json
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -245,7 +246,7 @@ def _grade(nb, path, limits, assignment, html_dir, adopt, started, keep_notebook
     else:
         km = kernel.launch_ahead(config)
     try:
-        with tempfile.TemporaryDirectory(prefix="nnbasics-grade-") as course:
+        with _private_folder() as course:
             resources = {
                 "nbgrader": {"assignment": assignment, "notebook": assignment, "student": STUDENT},
                 "metadata": {"path": course},
@@ -266,8 +267,20 @@ def _grade(nb, path, limits, assignment, html_dir, adopt, started, keep_notebook
             if html_dir is not None:
                 write_feedback_html(nb, resources, Path(html_dir) / f"{Path(path).stem}.html", tests)
     finally:
-        kernel.shut_down(km)
+        with _signals_held():  # a stop that comes now waits until the kernel is stopped
+            kernel.shut_down(km)
     return _entry(str(path), assignment, "graded", None, tests) | kept
+
+
+@contextlib.contextmanager
+def _private_folder():
+    """A temporary folder for one notebook's private course, removed even when Ctrl+C or SIGTERM comes meanwhile."""
+    folder = tempfile.mkdtemp(prefix="nnbasics-grade-")
+    try:
+        yield folder
+    finally:
+        with _signals_held():  # a stop that comes during the removal waits until it is done
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def grade_one(item, limits, assignment=None, html_dir=None, adopt=None, keep_notebook=False):
@@ -376,11 +389,13 @@ _STOPS = {getattr(signal, name) for name in ("SIGINT", "SIGTERM") if hasattr(sig
 
 @contextlib.contextmanager
 def _signals_held():
-    """Hold Ctrl+C and SIGTERM back (POSIX) while the pool forks: they are taken once its workers are made.
+    """Hold Ctrl+C and SIGTERM back (POSIX) through a step that must not be cut; they are taken when it ends.
 
-    A signal that came while a worker was being forked would run the
-    command's handler in the worker too, before the worker set its own.
-    Workers start with the signals held, and ``_idle_worker`` releases them.
+    The steps: the pool forking its workers (a signal meanwhile would run the
+    command's handler in a half-made worker: workers start with the signals
+    held, and ``_idle_worker`` releases them), a kernel being launched or
+    stopped, a private folder being removed. Processes started meanwhile
+    inherit the held signals; the kernel's supervisor releases them.
     """
     if not hasattr(signal, "pthread_sigmask"):
         yield
