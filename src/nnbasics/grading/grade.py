@@ -367,17 +367,10 @@ def grade_all(items, limits, assignment=None, html_dir=None):
 
 
 def _discard_all(kms):
-    """Discard every kernel launched ahead, even when Ctrl+C or SIGTERM comes meanwhile (then raised at the end)."""
-    stopped = None
-    for km in kms:
-        for _ in range(2):  # once more if the signal cut the first attempt short
-            try:
-                kernel.discard(km)
-                break
-            except KeyboardInterrupt as e:
-                stopped = stopped or e
-    if stopped is not None:
-        raise stopped
+    """Discard every kernel launched ahead; a Ctrl+C or SIGTERM that comes meanwhile is taken once all are gone."""
+    with _signals_held():
+        for km in kms:
+            kernel.discard(km)
 
 
 _FORKED_ITEMS = None  # grade_all's items, while its forked workers run
@@ -400,11 +393,11 @@ def _signals_held():
     if not hasattr(signal, "pthread_sigmask"):
         yield
         return
-    signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)  # (held still, inside another hold)
 
 
 def _stop_workers(workers):
