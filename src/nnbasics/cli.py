@@ -113,8 +113,10 @@ def main(argv=None):
     try:
         return _run(args)
     except KeyboardInterrupt as e:  # or SIGTERM (grade's and grade-class's Terminated) outside their own handling
+        from .grading.command import Terminated  # light: the standard library and assignments
+
         print(f"nnbasics {args.command}: interrupted", file=sys.stderr)
-        return 143 if type(e).__name__ == "Terminated" else 130
+        return 143 if isinstance(e, Terminated) else 130
     except Exception as e:  # one sentence, not a traceback (NNBASICS_DEBUG=1 shows it)
         if os.environ.get("NNBASICS_DEBUG"):
             raise

@@ -43,6 +43,7 @@ from pathlib import Path
 
 from ..assignments import ASSIGNMENTS
 from . import results
+from .command import Terminated  # SIGTERM: handled as Ctrl-C (workers stopped, what was graded kept), 143
 from .inputs import read_submission
 from .limits import Limits
 
@@ -61,10 +62,6 @@ LAYOUT = "SUBMITTED_DIR/<student>/<assignment>/<notebook>.ipynb"
 
 class UsageError(Exception):
     """A bad option or a folder that is not a class to grade; the message is the one sentence to print."""
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM: handled exactly as Ctrl-C (workers stopped, what was graded kept), exit status 143."""
 
 
 # -- the class on disk --------------------------------------------------------------

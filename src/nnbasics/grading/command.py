@@ -21,7 +21,10 @@ USAGE, FAILED, OK = 2, 1, 0
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where Ctrl+C would raise ``KeyboardInterrupt`` (and handled the same way)."""
+    """SIGTERM, raised where Ctrl+C would raise ``KeyboardInterrupt`` (and handled the same way); exit status 143.
+
+    The one class for ``grade`` and ``grade-class`` (``classmode`` imports it), so ``cli`` can tell it apart.
+    """
 
 
 def stop_on_sigterm():
