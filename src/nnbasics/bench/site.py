@@ -5,12 +5,12 @@ Works on a temporary copy of what a site build reads (``mkdocs.yml``,
 pages are never touched) and prints four build figures:
 
 - cold ``mkdocs build --strict``: a fresh process, no mkdocs-jupyter cache
-  (target <= 20 s);
+  (target <= 10 s);
 - warm ``mkdocs build --strict``: the same again, with that cache;
 - rebuild after editing one page under ``mkdocs serve --dirty`` (what
   ``make serve`` runs): the time from saving the page to the served page
   showing the edit, for the lightest and the heaviest concept page
-  (target <= 3 s);
+  (target <= 2 s);
 - ``mkdocs build --dirty`` after editing one page: a fresh process that
   rebuilds only the edited page (not strict: mkdocs warns that a dirty
   build's navigation may be stale).

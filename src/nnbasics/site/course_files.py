@@ -37,7 +37,7 @@ from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 
 from ..assignments import ASSIGNMENTS, PAGES, site_url
-from . import figures, math_html, preview, wheel
+from . import fast_build, figures, math_html, preview, wheel
 from .page_notebook import page_to_notebook
 
 log = logging.getLogger("mkdocs.plugins.nnbasics")
@@ -245,13 +245,14 @@ def on_page_markdown(markdown, page, config, files):
 
 
 def on_config(config):
-    """Check once per build that KaTeX is there, and is the version of the stylesheet the pages load."""
+    """Check once per build that KaTeX is there, and is the version of the stylesheet the pages load; start helpers."""
     try:
         katex = math_html.find_katex(Path(config.docs_dir).parent)
         math_html.check_stylesheet(katex, Path(config.docs_dir) / "assets" / "vendor" / "katex" / "katex.min.css")
     except math_html.MathError as e:
         raise PluginError(str(e)) from None
     config["nnbasics_katex"] = str(katex)
+    fast_build.share_compiled_templates()  # the notebook previews' exporters compile nbconvert's templates once
     figures.draw_in_background()  # the pages' figures are drawn on the second core (see on_post_page)
     return config
 
