@@ -283,3 +283,15 @@ def test_theme_is_the_readers_before_the_theme_script_runs(browser, site_url, sc
         assert page.locator("div.md-search[role=dialog]").get_attribute("aria-label") == "Search"
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("path", ["neuron/", "exercises/04_loss/"])
+def test_math_fonts_are_loaded_with_the_page(open_page, path):
+    """KaTeX's fonts are ``optional`` now, and preloaded: the page still loads the two every formula needs."""
+    page, _ = open_page(path, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page.evaluate("document.fonts.ready.then(() => true)")
+    assert page.evaluate("document.fonts.check('1em KaTeX_Main') && document.fonts.check('italic 1em KaTeX_Math')")
+    used = page.evaluate(
+        "[...document.fonts].filter((f) => f.family.startsWith('KaTeX') && f.status === 'loaded').map((f) => f.family)"
+    )
+    assert "KaTeX_Main" in used and "KaTeX_Math" in used

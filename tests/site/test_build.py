@@ -486,3 +486,13 @@ def test_palette_switch_restyles_only_the_parts_with_transitions(built_site):
     text = css.read_text(encoding="utf-8")
     assert "[data-md-color-switching] *" not in text
     assert "[data-md-color-switching] .md-header" in text
+
+
+def test_katex_fonts_are_optional_in_the_built_site_only(built_site):
+    """The built stylesheet's faces are ``font-display: optional`` (a held first frame otherwise); the vendored one is KaTeX's."""
+    built = (built_site / "assets" / "vendor" / "katex" / "katex.min.css").read_text(encoding="utf-8")
+    vendored = (ROOT / "docs" / "assets" / "vendor" / "katex" / "katex.min.css").read_text(encoding="utf-8")
+    faces = vendored.count("@font-face")
+    assert faces >= 20 and vendored.count("font-display:block") == faces  # as KaTeX ships it, for `make vendor`
+    assert built.count("font-display:optional") == faces and "font-display:block" not in built
+    assert built.replace("font-display:optional", "font-display:block") == vendored
