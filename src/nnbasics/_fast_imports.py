@@ -26,10 +26,10 @@ Three measures, each leaving behaviour as it is:
 ``defer_markdown`` does the same for the markdown renderer, in ``nnbasics
 grade`` only; so does ``pause_collector``, for Python's cycle collector.
 
-mkdocs.yml refers to ``ENABLED`` with a ``!!python/name`` tag because YAML
-tags are resolved when the file is read, before plugins are imported;
-``nnbasics.grading`` imports this module before nbgrader. Nothing is done for
-a module that is already imported.
+The site build imports it through ``nnbasics.site.fast_build`` (which
+mkdocs.yml names with a ``!!python/name`` tag, resolved when the file is read,
+before plugins are imported); ``nnbasics.grading`` imports this module before
+nbgrader. Nothing is done for a module that is already imported.
 """
 
 import gc
@@ -160,5 +160,3 @@ def resume_collector():
 
 
 _install([*((n, ()) for n in LAZY), *DEFERRED.items()])
-
-ENABLED = True

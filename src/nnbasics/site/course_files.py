@@ -204,15 +204,21 @@ _SWITCHING_NARROW = (
 )
 
 
-def narrow_palette_switching(site_dir):
-    """Rewrite the built palette stylesheet's transition stop to ``_SWITCHING_NARROW``; the files changed."""
+def _rewrite_built_css(folder, pattern, old, new):
+    """Replace ``old`` by ``new`` in the built stylesheets ``folder/pattern`` that hold it; the files changed."""
     changed = []
-    for css in sorted((Path(site_dir) / "assets" / "stylesheets").glob("palette.*.min.css")):
+    for css in sorted(Path(folder).glob(pattern)):
         text = css.read_text(encoding="utf-8")
-        if _SWITCHING_RULE in text:
-            css.write_text(text.replace(_SWITCHING_RULE, _SWITCHING_NARROW), encoding="utf-8")
+        if old in text:
+            css.write_text(text.replace(old, new), encoding="utf-8")
             changed.append(css)
     return changed
+
+
+def narrow_palette_switching(site_dir):
+    """Rewrite the built palette stylesheet's transition stop to ``_SWITCHING_NARROW``; the files changed."""
+    folder = Path(site_dir) / "assets" / "stylesheets"
+    return _rewrite_built_css(folder, "palette.*.min.css", _SWITCHING_RULE, _SWITCHING_NARROW)
 
 
 # KaTeX's stylesheet declares its fonts `font-display: block`: text in a font still loading is laid out but hidden.
@@ -228,13 +234,8 @@ _KATEX_BLOCK, _KATEX_OPTIONAL = "font-display:block", "font-display:optional"
 
 def katex_fonts_optional(site_dir):
     """Rewrite the built KaTeX stylesheet's ``font-display: block`` to ``optional``; the files changed."""
-    changed = []
-    for css in (Path(site_dir) / "assets" / "vendor" / "katex").glob("katex*.css"):
-        text = css.read_text(encoding="utf-8")
-        if _KATEX_BLOCK in text:
-            css.write_text(text.replace(_KATEX_BLOCK, _KATEX_OPTIONAL), encoding="utf-8")
-            changed.append(css)
-    return changed
+    folder = Path(site_dir) / "assets" / "vendor" / "katex"
+    return _rewrite_built_css(folder, "katex*.css", _KATEX_BLOCK, _KATEX_OPTIONAL)
 
 
 def _remove_staged():
