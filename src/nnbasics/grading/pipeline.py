@@ -14,7 +14,7 @@ Sanitize (``SANITIZE``), on the learner's cells:
 5. ``OverwriteKernelspec``   nbgrader
 6. ``AuditLockedCells``      ours: note edited or deleted locked cells
 7. ``OverwriteCells``        nbgrader: locked cells back to the released source
-8. ``CheckCellMetadata``     nbgrader
+8. ``CheckCellMetadata``     nbgrader (its schema checked once per process: ``metadata_schema.py``)
 9. ``CarryNotes``            ours: the notes, into the sanitized notebook's metadata
 
 Autograde (``AUTOGRADE``):
@@ -53,6 +53,7 @@ from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters.autograde import Autograde
 from nbgrader.preprocessors import ClearHiddenTests, Execute, GetGrades, OverwriteCells, SaveAutoGrades
 
+from .metadata_schema import check_schema_once
 from .steps import (
     AuditLockedCells,
     CarryNotes,
@@ -83,6 +84,8 @@ def _autograde_steps():
     steps.insert(steps.index(SaveAutoGrades) + 1, SaveNotes)
     return [ReadNotes, *steps]
 
+
+check_schema_once()  # nbgrader's CheckCellMetadata (in both passes) checks its fixed schema once, not per cell
 
 SANITIZE = _sanitize_steps()
 AUTOGRADE = _autograde_steps()
