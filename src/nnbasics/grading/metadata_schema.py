@@ -22,15 +22,20 @@ import jsonschema
 _VALIDATORS = {}  # schema as canonical JSON -> its checked validator
 
 
-def validate(instance, schema):
-    """``jsonschema.validate(instance, schema)``, with the schema checked and its validator built once."""
+def _validator(schema):
+    """The checked validator of ``schema``, built once; a broken schema raises SchemaError and is not kept."""
     key = json.dumps(schema, sort_keys=True)  # nbgrader reads a new copy of its schema for each validator
     validator = _VALIDATORS.get(key)
     if validator is None:
         cls = jsonschema.validators.validator_for(schema)
-        cls.check_schema(schema)  # a broken schema raises SchemaError, as jsonschema.validate does, and is not kept
+        cls.check_schema(schema)  # as jsonschema.validate does
         validator = _VALIDATORS[key] = cls(schema)
-    error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
+    return validator
+
+
+def validate(instance, schema):
+    """``jsonschema.validate(instance, schema)``, with the schema checked and its validator built once."""
+    error = jsonschema.exceptions.best_match(_validator(schema).iter_errors(instance))
     if error is not None:
         raise error
 
@@ -45,8 +50,13 @@ class _Jsonschema:
 
 
 def check_schema_once():
-    """Make nbgrader's metadata validation use ``validate`` (idempotent)."""
-    from nbgrader.nbgraderformat import common
+    """Make nbgrader's metadata validation use ``validate``, its schema checked now (idempotent).
+
+    Checked here, at the pipeline's import, the validator is inherited by the
+    workers ``grade_all`` forks instead of being built again in each.
+    """
+    from nbgrader.nbgraderformat import MetadataValidator, common
 
     if common.jsonschema is jsonschema:
         common.jsonschema = _Jsonschema()
+    _validator(MetadataValidator().schema)
