@@ -462,6 +462,38 @@ def test_sigterm_stops_grade_as_ctrl_c_does_and_leaves_nothing(tmp_path, grader_
     assert left == []
 
 
+# SQLAlchemy stopped inside a fetch closes the cursor of a database the stop has closed, and logs the error with
+# its traceback (CI saw it once in the test above, at 2.84 s); here the same call, the stop raised by the real handler
+STOPPED_WHILE_FETCHING = """
+import logging, signal
+import sqlalchemy
+from nnbasics.grading.command import Terminated, stop_on_sigterm
+
+stop_on_sigterm()
+connection = sqlalchemy.create_engine("sqlite://").connect()
+cursor = connection.connection.cursor()
+connection.connection.dbapi_connection.close()
+try:
+    signal.raise_signal(signal.SIGTERM)
+except Terminated:
+    connection._safe_close_cursor(cursor)  # SQLAlchemy's own: logs "Error closing cursor" with the traceback
+try:
+    raise ValueError("a fault of its own")
+except ValueError:
+    logging.getLogger("sqlalchemy.pool").error("not about the stop", exc_info=True)
+"""
+
+
+def test_what_a_library_logs_about_the_stop_is_not_printed_and_the_rest_is(grader_env):
+    proc = subprocess.run(
+        [sys.executable, "-c", STOPPED_WHILE_FETCHING], env=grader_env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Error closing cursor" not in proc.stderr and "closed database" not in proc.stderr, proc.stderr
+    # the control: an error whose chain holds no interrupt is still printed, traceback and all
+    assert "not about the stop" in proc.stderr and "ValueError: a fault of its own" in proc.stderr, proc.stderr
+
+
 def test_a_temporary_folder_too_long_for_sockets_still_grades(tmp_path, solved_dir, grader_env):
     """A TMPDIR whose path leaves no room for the kernel's Unix socket paths (about 104 bytes) still grades.
 

@@ -41,8 +41,20 @@ def stop_on_sigterm():
 
 
 def _not_the_stop(record):
-    """A log record other than a library's error report of the stop itself (a traceback ending in the interrupt)."""
-    return not (record.exc_info and isinstance(record.exc_info[1], KeyboardInterrupt))
+    """A log record other than a library's error report of the stop or of what it left behind.
+
+    The interrupt is the record's exception or one it was raised while handling:
+    SQLAlchemy, stopped inside a fetch, closes the cursor of a database already
+    closed and logs that ``ProgrammingError``, whose context is the interrupt.
+    """
+    error = record.exc_info[1] if record.exc_info else None
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return False
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return True
 
 
 def _quiet_about_the_stop():
