@@ -1,5 +1,6 @@
 """``nnbasics grade`` end to end, through the real command: scores, bad input, limits, JSON, exit codes."""
 
+import contextlib
 import copy
 import json
 import os
@@ -17,6 +18,7 @@ import nbformat
 import psutil
 import pytest
 from testkit.notebooks import REPO, cell_index, digest, meta, released, solved, write
+from testkit.processes import finish
 
 from nnbasics.assignments import ASSIGNMENTS
 
@@ -449,7 +451,7 @@ def test_sigterm_stops_grade_as_ctrl_c_does_and_leaves_nothing(tmp_path, grader_
     time.sleep(moment)
     started = psutil.Process(proc.pid).children(recursive=True)
     proc.send_signal(signal.SIGTERM)  # to the command only, as `kill` sends it
-    out, err = proc.communicate(timeout=120)
+    out, err = finish(proc, 120)
     # no traceback, the grader's, an idle worker's or a kernel's stopped while it boots (the kernels' stderr is
     # not the grader's); the last moment may come after the run has finished, or while Python exits after it
     assert "Traceback" not in err, err
@@ -515,3 +517,36 @@ def test_a_temporary_folder_too_long_for_sockets_still_grades(tmp_path, solved_d
     entry = json.loads(proc.stdout)["notebooks"][0]
     assert entry["status"] == "graded" and entry["score"] == entry["max_score"] > 0
     assert list(deep.iterdir()) == []  # nothing left behind in it
+
+
+def test_a_worker_killed_from_outside_costs_its_run_one_clear_line_and_leaves_nothing(tmp_path, grader_env):
+    folder = tmp_path / "notebooks"
+    for a in ASSIGNMENTS:
+        write(solved(a), folder / f"{a}.ipynb")
+    temp = Path(tempfile.mkdtemp(prefix="nnb-", dir="/tmp"))  # short, as in the test above
+    env = dict(grader_env, TMPDIR=str(temp))
+    cmd = [sys.executable, "-m", "nnbasics.cli", "grade", "--json", str(folder)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    command, victim, deadline = psutil.Process(proc.pid), None, time.monotonic() + 60
+    while victim is None and time.monotonic() < deadline:  # a worker with its notebook's private course open
+        for worker in command.children():
+            with contextlib.suppress(psutil.Error):
+                if any("nnbasics-grade-" in f.path for f in worker.open_files()):
+                    victim = worker
+                    break
+        time.sleep(0.01)
+    assert victim is not None, "no worker opened a private course"
+    started = command.children(recursive=True)
+    victim.kill()  # as the out-of-memory killer does: no handler runs, nothing of its own is cleaned up
+    out, err = finish(proc, 120)
+    assert proc.returncode == 1, err
+    assert "Traceback" not in err and "internal error" not in err, err
+    entries = json.loads(out)["notebooks"]
+    assert len(entries) == len(ASSIGNMENTS)
+    lost = [e for e in entries if e["status"] != "graded"]
+    assert lost and all(e["status"] == "crashed" and "killed from outside" in e["error"] for e in lost), lost
+    _, alive = psutil.wait_procs(started, timeout=10)
+    assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]
+    left = list(temp.iterdir())
+    shutil.rmtree(temp)
+    assert left == []  # the killed worker's private course went with the run's folder

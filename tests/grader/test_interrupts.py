@@ -28,6 +28,7 @@ import pytest
 from nbgrader.api import Gradebook
 from testkit import classroom
 from testkit.notebooks import solved, write
+from testkit.processes import finish
 
 from nnbasics.grading import results
 
@@ -119,7 +120,7 @@ def test_twenty_interrupted_runs_then_a_resume_agree_and_grade_each_version_once
         signum = signal.SIGINT if i % 2 == 0 else signal.SIGTERM
         if proc.poll() is None:
             proc.send_signal(signum)
-        out, err = proc.communicate(timeout=120)
+        out, err = finish(proc, 120)
         if proc.returncode == -signum:  # Python itself was starting, or ending after the command had finished
             finished = b"graded " in out and b"row(s) in class-grades.csv" in out
             assert finished or (not ours and len(journal_lines(root)) == before), err.decode()[-2000:]

@@ -342,19 +342,28 @@ def _worker_name():
 _WORKER = {"busy": False, "stopping": False}  # this worker process's state, for its SIGTERM handler
 
 
-def _worker_start():
+def _worker_start(run):
+    from .grade import adopt_run_folder
+
+    adopt_run_folder(run)
     # Ctrl-C in a terminal reaches every process of the group: only the command decides, and stops the workers
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _worker_stop)
 
 
 def _worker_stop(signum, frame):
-    """SIGTERM from the command: leave now if idle; else kill the kernel, so the grading ends and cleans up."""
+    """SIGTERM from the command: kill the kernel if busy, so the grading ends and cleans up; never leave at once.
+
+    An idle worker may be sending its last result: a message cut short would
+    leave the pool's reader (and the command, which waits for it at exit)
+    waiting for the rest for ever. It leaves when its next task starts, or
+    when the pool's shutdown reaches it.
+    """
     import psutil
 
     _WORKER["stopping"] = True
     if not _WORKER["busy"]:
-        os._exit(128 + signum)
+        return
     for child in psutil.Process().children(recursive=True):
         with contextlib.suppress(psutil.Error):
             child.kill()
@@ -365,11 +374,10 @@ def _local_task(path, within, *args):
 
     (A pipe full of notebooks would block the pool's feeder thread for good once its workers are stopped.)
     """
-    if _WORKER["stopping"]:
-        os._exit(128 + signal.SIGTERM)
-    _WORKER["busy"] = True
+    _WORKER["busy"] = True  # first: a SIGTERM that came before is seen below, one that comes after finds it busy
     try:
-        return grade_task(read_submission(path, within=within), str(path), *args)
+        if not _WORKER["stopping"]:
+            return grade_task(read_submission(path, within=within), str(path), *args)
     finally:
         _WORKER["busy"] = False
         if _WORKER["stopping"]:  # the kernel is shut down and its folders are gone by now (grade's finally)
@@ -407,12 +415,22 @@ class Task:
 def run_local(tasks, jobs, limits, expected, on_result):
     """Run tasks on ``jobs`` local worker processes, calling ``on_result(task, result)`` as each ends.
 
-    A worker that dies costs its tasks a retry (``MAX_TRIES`` in all), never the batch.
+    A worker that dies costs its tasks a retry (``MAX_TRIES`` in all), never the batch; what it left in the
+    batch's folder (``grade.run_folder``) goes with the batch.
     """
+    from .grade import run_folder
+
+    with run_folder() as run:
+        _run_local(tasks, jobs, limits, expected, on_result, run)
+
+
+def _run_local(tasks, jobs, limits, expected, on_result, run):
     method = "fork" if sys.platform.startswith("linux") else "spawn"
     queue = list(tasks)
     while queue:
-        pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method), initializer=_worker_start)
+        pool = ProcessPoolExecutor(
+            jobs, mp_context=multiprocessing.get_context(method), initializer=_worker_start, initargs=(run,)
+        )
         running = {}
         try:
             while queue or running:

@@ -31,6 +31,7 @@ import sys
 import tempfile
 import warnings
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from time import monotonic
 
@@ -273,14 +274,44 @@ def _grade(nb, path, limits, assignment, html_dir, adopt, started, keep_notebook
 
 
 @contextlib.contextmanager
-def _private_folder():
-    """A temporary folder for one notebook's private course, removed even when Ctrl+C or SIGTERM comes meanwhile."""
-    folder = tempfile.mkdtemp(prefix="nnbasics-grade-")
+def _private_folder(prefix="nnbasics-grade-", parent=None):
+    """A temporary folder, removed even when Ctrl+C or SIGTERM comes while it is made, used or removed.
+
+    One notebook's private course goes in the run's folder (``run_folder``), if one is set.
+    """
+    folder = None
     try:
+        with _signals_held():  # a stop that comes once the folder exists finds it named, to be removed
+            folder = tempfile.mkdtemp(prefix=prefix, dir=parent or _RUN["folder"])
         yield folder
     finally:
-        with _signals_held():  # a stop that comes during the removal waits until it is done
-            shutil.rmtree(folder, ignore_errors=True)
+        if folder:
+            with _signals_held():  # a stop that comes during the removal waits until it is done
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+_RUN = {"folder": None}  # the folder of the running batch's private courses (forked workers inherit it)
+
+
+def adopt_run_folder(folder):
+    """In a spawned worker: make its private courses in its batch's folder (a forked worker inherits it)."""
+    _RUN["folder"] = folder
+
+
+@contextlib.contextmanager
+def run_folder():
+    """One folder for a batch's private courses, made and removed by the batch's process.
+
+    A worker killed before it removes its notebook's folder (SIGKILL once its
+    grace is over, the out-of-memory killer) leaves nothing behind: the
+    folder it was in goes with the batch.
+    """
+    with _private_folder("nnbasics-run-", tempfile.gettempdir()) as made:
+        _RUN["folder"] = made
+        try:
+            yield made
+        finally:
+            _RUN["folder"] = None
 
 
 def grade_one(item, limits, assignment=None, html_dir=None, adopt=None, keep_notebook=False):
@@ -327,6 +358,11 @@ def grade_all(items, limits, assignment=None, html_dir=None):
     imports nbgrader. Processes rather than threads: grading is partly
     CPU-bound Python, and CPython 3.11's AST compiler is not thread-safe.
     """
+    with run_folder() as run:  # removed once every worker is stopped, whatever became of them
+        return _grade_all(items, limits, assignment, html_dir, run)
+
+
+def _grade_all(items, limits, assignment, html_dir, run):
     config = as_config(limits)
     linux = sys.platform.startswith("linux")
     ahead = []
@@ -353,10 +389,10 @@ def grade_all(items, limits, assignment=None, html_dir=None):
                     futures = [
                         pool.submit(_grade_forked, k, limits, assignment, html_dir, a)
                         if linux
-                        else pool.submit(_grade_in_worker, item, limits, assignment, html_dir, a)
+                        else pool.submit(_grade_in_worker, item, limits, assignment, html_dir, a, run)
                         for k, (item, a) in enumerate(zip(items, adopt))
                     ]
-                return [f.result() for f in futures]
+                return [_outcome(f, path, assignment) for f, (path, _) in zip(futures, items)]
             except KeyboardInterrupt:  # Ctrl+C, or SIGTERM (to this process only): stop the workers too
                 pool.shutdown(wait=False, cancel_futures=True)
                 _stop_workers(multiprocessing.active_children())
@@ -364,6 +400,20 @@ def grade_all(items, limits, assignment=None, html_dir=None):
     finally:
         _FORKED_ITEMS = None
         _discard_all(filter(None, ahead))
+
+
+KILLED = (
+    "the grading stopped: one of its processes was killed from outside (by the system's out-of-memory killer?);"
+    " grade it again"
+)
+
+
+def _outcome(future, path, assignment):
+    """A worker's entry; a worker killed from outside (SIGKILL) breaks the pool: each notebook not done says so."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        return ungraded(path, assignment, "crashed", KILLED)
 
 
 def _discard_all(kms):
@@ -403,7 +453,7 @@ def _signals_held():
 def _stop_workers(workers):
     """Stop the workers of an interrupted run: each ends its notebook as on Ctrl+C; one that hangs is killed."""
     for worker in workers:
-        worker.terminate()  # SIGTERM: its kernel stopped, its folders removed (an idle worker just ends)
+        worker.terminate()  # SIGTERM: its kernel stopped, its folders removed (an idle one waits for the pool)
     deadline = monotonic() + WORKER_GRACE
     for worker in workers:
         worker.join(max(0.0, deadline - monotonic()))
@@ -413,20 +463,26 @@ def _stop_workers(workers):
 
 
 def _idle_worker():
-    """A pool worker between notebooks holds nothing to clean up: SIGTERM ends it, Ctrl+C is left to the parent.
+    """A pool worker between notebooks ignores SIGTERM and Ctrl+C: the pool's shutdown ends it.
 
     Forked workers would otherwise inherit the command's handlers, and one
-    that had finished its notebook would print a traceback when stopped.
+    that had finished its notebook would print a traceback when stopped. Nor
+    may SIGTERM end it: it may be sending its result, and a message cut short
+    leaves the pool's reader (and the command, which waits for it at exit)
+    waiting for the rest for ever.
     """
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)  # held while it was forked (_signals_held)
 
 
-def _grade_in_worker(item, limits, assignment, html_dir, adopt):
+def _grade_in_worker(item, limits, assignment, html_dir, adopt, run=None):
     """``grade_one`` in a pool worker: while it grades, SIGTERM and Ctrl+C stop it as they stop the command."""
     from .command import stop_on_sigterm
+
+    if run is not None:
+        adopt_run_folder(run)
 
     stop_on_sigterm()  # its kernel is stopped and its folders removed (spawned workers inherit no handler)
     signal.signal(signal.SIGINT, signal.default_int_handler)
