@@ -211,7 +211,8 @@ def test_hostile_files_are_refused_at_once_and_the_others_graded(tmp_path, grade
 def test_the_notebook_time_limit_holds_for_a_notebook_of_many_cells(tmp_path, grader_env):
     nb = solved(A)
     at = cell_index(nb, "checks") + 1
-    nb.cells[at:at] = [nbformat.v4.new_code_cell("x = 1") for _ in range(4900)]  # just under the cell cap
+    # just under the cell cap; ids of our own: 4,900 random 8-digit ones collide once in ~350 runs (CI saw it)
+    nb.cells[at:at] = [nbformat.v4.new_code_cell("x = 1", id=f"filler-{k}") for k in range(4900)]
     started = time.monotonic()
     _, out, _ = peak_rss(["--notebook-timeout", "5", write(nb, tmp_path / "many cells.ipynb")], grader_env)
     took = time.monotonic() - started
