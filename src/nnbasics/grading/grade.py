@@ -294,7 +294,7 @@ _RUN = {"folder": None}  # the folder of the running batch's private courses (fo
 
 
 def adopt_run_folder(folder):
-    """In a spawned worker: make its private courses in its batch's folder (a forked worker inherits it)."""
+    """In a pool worker: make its private courses in its batch's folder (a spawned worker inherits nothing)."""
     _RUN["folder"] = folder
 
 
@@ -382,14 +382,16 @@ def _grade_all(items, limits, assignment, html_dir, run):
         context = multiprocessing.get_context("fork" if linux else "spawn")
         global _FORKED_ITEMS
         _FORKED_ITEMS = items if linux else None  # forked workers read the notebooks' bytes from here
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_idle_worker) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(run,)
+        ) as pool:
             # a forked worker inherits the bytes; sent through the pool, each would be copied twice more
             try:
                 with _signals_held():  # the pool forks its workers here: no handler may run in a half-made worker
                     futures = [
                         pool.submit(_grade_forked, k, limits, assignment, html_dir, a)
                         if linux
-                        else pool.submit(_grade_in_worker, item, limits, assignment, html_dir, a, run)
+                        else pool.submit(_grade_in_worker, item, limits, assignment, html_dir, a)
                         for k, (item, a) in enumerate(zip(items, adopt))
                     ]
                 return [_outcome(f, path, assignment) for f, (path, _) in zip(futures, items)]
@@ -462,6 +464,12 @@ def _stop_workers(workers):
             worker.join(1.0)
 
 
+def _start_worker(run):
+    """A pool worker's start: its private courses go in its batch's folder (spawned, it inherits nothing); idle."""
+    adopt_run_folder(run)
+    _idle_worker()
+
+
 def _idle_worker():
     """A pool worker between notebooks ignores SIGTERM and Ctrl+C: the pool's shutdown ends it.
 
@@ -477,12 +485,9 @@ def _idle_worker():
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)  # held while it was forked (_signals_held)
 
 
-def _grade_in_worker(item, limits, assignment, html_dir, adopt, run=None):
+def _grade_in_worker(item, limits, assignment, html_dir, adopt):
     """``grade_one`` in a pool worker: while it grades, SIGTERM and Ctrl+C stop it as they stop the command."""
     from .command import stop_on_sigterm
-
-    if run is not None:
-        adopt_run_folder(run)
 
     stop_on_sigterm()  # its kernel is stopped and its folders removed (spawned workers inherit no handler)
     signal.signal(signal.SIGINT, signal.default_int_handler)
