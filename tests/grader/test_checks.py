@@ -206,6 +206,40 @@ def test_sample_distribution_tells_normal_from_uniform_and_truncated():
     assert "do not follow a uniform distribution" in verdict(np.clip(rng.normal(0, 0.05, shape), -0.1, 0.1), flat)
 
 
+GRIDS = [  # the two grids _ks_gap compares CDFs on: 8 standard deviations around the mean, and [low, high]
+    (lambda mean, std: mean + std * np.linspace(-4.0, 4.0, 161)),
+    (lambda low, width: np.linspace(low, low + width, 161)),
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(GRIDS),
+    st.floats(-1e3, 1e3),
+    st.floats(1e-6, 1e3),
+    st.lists(st.floats(allow_nan=False, allow_infinity=False), max_size=50),
+    st.lists(st.integers(0, 160), max_size=20),
+    st.integers(-3, 3),
+)
+def test_points_below_counts_as_a_binary_search_does(grid_of, a, b, values, at, ulps):
+    """np.searchsorted is the definition; values on grid points and a few ulps beside them included."""
+    grid = grid_of(a, b)
+    on = grid[at] if at else np.empty(0)
+    for _ in range(abs(ulps)):  # step off the grid points by whole ulps
+        on = np.nextafter(on, np.inf if ulps > 0 else -np.inf)
+    x = np.concatenate(
+        [np.array(values, dtype=np.float64), on, grid[0] + (grid[-1] - grid[0]) * np.linspace(-1, 2, 301)]
+    )
+    np.testing.assert_array_equal(checks.points_below(grid, x), np.searchsorted(grid, x, side="left"))
+
+
+def test_points_below_on_grids_too_fine_for_arithmetic():
+    """Points a few ulps apart (some equal) and a grid of one value: the count is still the binary search's."""
+    for grid in (1e3 + 1e-14 * np.linspace(-4, 4, 161), np.full(161, 2.0)):
+        x = np.concatenate([grid, np.nextafter(grid, np.inf), np.nextafter(grid, -np.inf), [-1.0, 1e300]])
+        np.testing.assert_array_equal(checks.points_below(grid, x), np.searchsorted(grid, x, side="left"))
+
+
 def test_draws():
     seeds = (7, 7, 8, None, None)
     want = Draws((2, 3), seeds)

@@ -185,8 +185,9 @@ def grade_command(args):
     if args.watch and (len(args.notebooks) != 1 or Path(args.notebooks[0]).is_dir()):
         return _usage("--watch takes one notebook file")
 
-    from .. import _fast_imports
+    from .. import _env, _fast_imports
 
+    _env.one_blas_thread()  # before NumPy loads (nothing has imported it yet: nnbasics loads its core lazily)
     _fast_imports.defer_markdown()  # only --html renders markdown: the first page imports the renderer
     if args.watch:
         return _watch(args)

@@ -52,15 +52,23 @@ def nbgrader_meta(cell):
 
 
 @functools.cache
+def graded_meta(assignment):
+    """``[(nbgrader metadata, source)]`` of the source notebook's cells that have a grade_id, in order.
+
+    Read once per process: ``graded_cells`` and ``gradebook.points`` both come from it.
+    """
+    return [
+        (meta, cell.source) for cell in source_notebook(assignment).cells if "grade_id" in (meta := nbgrader_meta(cell))
+    ]
+
+
+@functools.cache
 def graded_cells(assignment):
     """``{grade_id: (kind, source)}`` of the source notebook, kind in solution/test/locked."""
     cells = {}
-    for cell in source_notebook(assignment).cells:
-        meta = nbgrader_meta(cell)
-        if "grade_id" not in meta:
-            continue
+    for meta, source in graded_meta(assignment):
         kind = "solution" if meta.get("solution") else "test" if meta.get("grade") else "locked"
-        cells[meta["grade_id"]] = (kind, cell.source)
+        cells[meta["grade_id"]] = (kind, source)
     return cells
 
 

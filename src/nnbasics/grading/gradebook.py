@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 
 from .._env import with_scripts_on_path
 from ..assignments import ASSIGNMENTS
-from .course import generate_steps, graded_cells, nbgrader_meta, run_steps, source_bytes, source_notebook
+from .course import generate_steps, graded_meta, run_steps, source_bytes, source_notebook
 
 STUDENT = "learner"  # the one student of a private course
 
@@ -102,12 +102,7 @@ def ensure_course(db_url, students=()):
 @functools.cache
 def points(assignment):
     """``{test grade_id: points}`` of ``assignment``'s source notebook."""
-    found = {}
-    for cell in source_notebook(assignment).cells:
-        meta = nbgrader_meta(cell)
-        if meta.get("grade") and meta.get("grade_id") in graded_cells(assignment):
-            found[meta["grade_id"]] = float(meta.get("points", 0))
-    return found
+    return {meta["grade_id"]: float(meta.get("points", 0)) for meta, _ in graded_meta(assignment) if meta.get("grade")}
 
 
 def scores(db_url, assignment, student=STUDENT):

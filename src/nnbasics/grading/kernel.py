@@ -30,11 +30,13 @@ import psutil
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
+from jupyter_client.session import Session
 from jupyter_client.utils import run_sync
 from traitlets import Integer, Unicode
 from traitlets.config import Config
 
 from . import caps, kernel_boot, sandbox
+from .limits import may_hold_surrogates
 
 PROVISIONER = "nnbasics-sandbox"  # its entry point name (pyproject.toml)
 HISTORY_IN_MEMORY = "--HistoryManager.hist_file=:memory:"  # nbclient's default for ipykernel
@@ -99,6 +101,29 @@ class SandboxKernelSpecManager(KernelSpecManager):
         )
 
 
+# what a SandboxKernelManager's session notes on every message it reads (SizedSession)
+CONTENT_BYTES = "nnbasics_content_bytes"
+MAY_HOLD_SURROGATES = "nnbasics_may_hold_surrogates"
+
+
+class SizedSession(Session):
+    """jupyter_client's ``Session``, which notes on each message it reads how many bytes its content took.
+
+    The grader counts what the kernel sends against the output cap. The
+    content's JSON arrives as one frame, so its size is known without
+    encoding the content again (that took 50 ms for the 16 MB of test results
+    of 03_initialization). Whether it may hold a lone surrogate (a ``\\udXXX``
+    escape, the only way one gets into decoded JSON) is read on that frame too.
+    """
+
+    def deserialize(self, msg_list, content=True, copy=True):
+        msg = super().deserialize(msg_list, content=content, copy=copy)
+        frame = msg_list[4]  # signature, header, parent header, metadata, content, buffers (checked above)
+        data = frame if isinstance(frame, bytes) else frame.bytes
+        msg[CONTENT_BYTES], msg[MAY_HOLD_SURROGATES] = len(data), may_hold_surrogates(data)
+        return msg
+
+
 class SandboxKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel runs boxed in ``kernel_dir``; configure it through traitlets.
 
@@ -118,6 +143,9 @@ class SandboxKernelManager(AsyncKernelManager):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.kernel_spec_manager = SandboxKernelSpecManager(parent=self)
+
+    def _session_default(self):  # (traitlets' default; its clients share it)
+        return SizedSession(parent=self)
         self.kernel_name = "python3"  # ipykernel: nbclient then keeps its history in memory
 
     def prepare_kernel_dir(self):

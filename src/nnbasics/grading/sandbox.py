@@ -252,9 +252,7 @@ def kernel_env(kernel_dir):
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONNOUSERSITE": "1",
         # one BLAS thread: kernels run side by side, and each thread reserves address space
-        "OPENBLAS_NUM_THREADS": "1",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
+        **dict.fromkeys(_env.BLAS_THREADS, "1"),
     }
     if os.name == "nt":  # Python itself needs SYSTEMROOT on Windows (its random seed); TEMP is its TMPDIR
         env.update(SYSTEMROOT=_system_path()[1], TEMP=kernel_dir, TMP=kernel_dir, USERPROFILE=kernel_dir)

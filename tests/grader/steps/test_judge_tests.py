@@ -1,13 +1,17 @@
 """``JudgeTests`` and ``verdict`` on their own: the decision taken from the probe's data, failing closed."""
 
 import copy
+import json
 
 import nbformat
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nnbasics.grading import checks
 from nnbasics.grading.steps import JudgeTests, Sealed, record_cases, state, verdict
+from nnbasics.grading.steps.judge_tests import plain_json
 
 SOURCE = "check(double, args=(np.array([1.0, 2.0]),), expect=np.array([2.0, 4.0]), msg='multiply by 2')\n"
 
@@ -105,3 +109,43 @@ def test_a_flagged_test_fails_whatever_its_result():
     state(resources).flagged.add("test_double")
     _, resources = JudgeTests()(notebook([record(np.array([2.0, 4.0]))]), copy.copy(resources))
     assert "reference implementation" in state(resources).verdicts["test_double"]
+
+
+json_trees = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=5), kids, max_size=4),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(json_trees)
+def test_plain_json_rebuilds_what_nbformat_hands_back_as_json_would(tree):
+    """The independent version: encode the record to JSON and decode it (what the judge did before)."""
+    handed = nbformat.from_dict({"data": tree})["data"]  # nbformat's NotebookNodes, as in a cell's outputs
+    plain = plain_json(handed)
+    assert plain == json.loads(json.dumps(handed))
+
+    def types(x):
+        if isinstance(x, dict):
+            return [type(x), *(t for v in x.values() for t in types(v))]
+        if isinstance(x, list):
+            return [type(x), *(t for v in x for t in types(v))]
+        return [type(x)]
+
+    assert set(types(plain)) <= {dict, list, str, int, float, bool, type(None)}
+
+
+@pytest.mark.parametrize("odd", [(1, 2), {1: "a"}, object(), b"bytes", {"a": [{"b": {3.0}}]}])
+def test_plain_json_refuses_what_json_does_not_have(odd):
+    with pytest.raises(TypeError):
+        plain_json({"record": odd})
+
+
+def test_a_record_nested_deeper_than_python_recurses_fails_closed():
+    deep = record(np.array([2.0, 4.0]))
+    inner = deep["data"][checks.MIME]["results"][0]
+    for _ in range(5000):
+        inner["value"] = {"t": "list", "items": [inner["value"]]}
+    # (encoding it to JSON again, as the judge once did, raised RecursionError out of the verdict)
+    assert verdict([deep], sealed()) == "double: its result could not be read back. multiply by 2"

@@ -6,6 +6,7 @@ sealed into a probe as ``SealTests`` does), ``None`` a cell of the learner's
 own. ``JudgeTests`` then gives each test its verdict, as in the pipeline.
 """
 
+import json
 import secrets
 from queue import Empty
 
@@ -150,6 +151,39 @@ def test_every_kind_of_message_counts_against_the_output_cap(flood):
     _, graded = run(cells(f=f"{GOOD['f']}\n{flood}"), Limits(max_output_kb=8))
     assert "printed more than 8 KiB of output, so the kernel was restarted without it" in graded.verdicts["test_f"]
     assert graded.verdicts["test_g"] is None
+
+
+# What a cell prints counts as the bytes the kernel sends: each message's content, as its one JSON frame
+# (stdout's message adds about 40 bytes of JSON and 64 of envelope to the text). 'é' takes two bytes in UTF-8.
+@pytest.mark.parametrize(
+    "text, over",
+    [("'x' * 7900", False), ("'x' * 8200", True), ("'é' * 3950", False), ("'é' * 4100", True)],
+    ids=["7900 B", "8200 B", "3950 é: 7900 B", "4100 é: 8200 B"],
+)
+def test_the_output_cap_counts_the_bytes_the_kernel_sent(text, over):
+    _, graded = run(cells(f=f"{GOOD['f']}\nprint({text}, end='')"), Limits(max_output_kb=8))
+    says = graded.verdicts["test_f"]
+    assert (says is not None and "printed more than 8 KiB of output" in says) is over, says
+    assert graded.verdicts["test_g"] is None
+
+
+def test_the_client_session_notes_each_messages_content_size_as_received():
+    """``SizedSession`` reads the size off the content frame; a ``\\udXXX`` escape there is noted."""
+    from jupyter_client.session import Session
+
+    sender, receiver = Session(key=b"k"), kernel.SizedSession(key=b"k")
+    for content, surrogate in (({"text": "x" * 5000, "n": 1}, False), ({"text": "é" * 10}, False)):
+        frames = sender.serialize(sender.msg("stream", content=content))[1:]  # without the delimiter
+        msg = receiver.deserialize(frames)
+        assert msg["content"] == content
+        # json.dumps as jupyter_client packs it: the bytes on the wire
+        assert msg[kernel.CONTENT_BYTES] == len(json.dumps(content, ensure_ascii=False).encode()) == len(frames[4])
+        assert msg[kernel.MAY_HOLD_SURROGATES] is surrogate
+    frames = sender.serialize(sender.msg("stream", content={"text": "\\ud83d"}))[1:]
+    frames[4] = b'{"text": "\\ud83d"}'  # what a kernel that sends a lone surrogate puts on the wire
+    frames[0] = sender.sign(frames[1:5])
+    msg = receiver.deserialize(frames)
+    assert msg["content"] == {"text": "\ud83d"} and msg[kernel.MAY_HOLD_SURROGATES] is True
 
 
 def test_a_message_larger_than_the_client_accepts_is_refused_unread():

@@ -40,7 +40,6 @@ for one private method its ready check calls as jupyter_client's own does
 """
 
 import asyncio
-import json
 import math
 import os
 import re
@@ -59,7 +58,7 @@ from traitlets.config import Config
 
 from .. import checks
 from ..course import defined_names, nbgrader_meta
-from ..kernel import SandboxKernelManager, limit_hit, shut_down
+from ..kernel import CONTENT_BYTES, MAY_HOLD_SURROGATES, SandboxKernelManager, limit_hit, shut_down
 from ..limits import bounded_text, utf8_tree
 from .state import LimitExceeded, out_of_time, state
 
@@ -442,8 +441,7 @@ class ProbeExecute(Execute):
         if not isinstance(content, dict) or not isinstance(msg.get("parent_header"), dict):
             self._kill(UNREADABLE)
             return False
-        text = json.dumps(content, ensure_ascii=False, default=repr)
-        size = len(text) + sum(len(b) for b in msg.get("buffers") or []) + 64  # 64: the envelope
+        size = msg[CONTENT_BYTES] + sum(len(b) for b in msg.get("buffers") or []) + 64  # 64: the envelope
         if msg_type in _PROTOCOL and (
             content.get("code") == cell.source if msg_type == "execute_input" else size < 200
         ):
@@ -460,8 +458,6 @@ class ProbeExecute(Execute):
             if self._output_bytes > self.max_output_bytes:
                 self._kill(f"printed more than {self.max_output_bytes // 1024} KiB of output")
                 return False
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate: the gradebook and the feedback need valid UTF-8
+        if msg[MAY_HOLD_SURROGATES]:  # a lone surrogate: the gradebook and the feedback need valid UTF-8
             msg["content"] = utf8_tree(content)
         return True
