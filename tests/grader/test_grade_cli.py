@@ -464,6 +464,33 @@ def test_sigterm_stops_grade_as_ctrl_c_does_and_leaves_nothing(tmp_path, grader_
     assert left == []
 
 
+def test_a_finished_notebooks_kernel_folder_goes_while_the_others_still_grade(tmp_path, grader_env):
+    """The batch discards each kernel it launched ahead when that notebook is done, not at the end of the run."""
+    folder = tmp_path / "notebooks"
+    write(solved("01_neuron"), folder / "fast.ipynb")
+    slow = solved("02_learning_rate")
+    slow.cells.append(nbformat.v4.new_code_cell("import time\ntime.sleep(6)"))  # a learner's cell: costs nothing
+    write(slow, folder / "slow.ipynb")
+    temp = Path(tempfile.mkdtemp(prefix="nnb-", dir="/tmp"))  # short: kernels_parent keeps the kernels here
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nnbasics.cli", "grade", "--json", str(folder)],
+        env=dict(grader_env, TMPDIR=str(temp)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    counts = []
+    while proc.poll() is None:
+        counts.append(len(list(temp.glob("nnbasics-kernel-*"))))
+        time.sleep(0.1)
+    out, err = finish(proc, 60)
+    entries = {Path(e["path"]).name: e for e in json.loads(out)["notebooks"]}
+    assert [entries[n]["score"] for n in ("fast.ipynb", "slow.ipynb")] == [14.0, 14.0], err
+    assert 2 in counts and counts.count(1) >= 10, counts  # one folder left for a second or more: the slow one's
+    assert list(temp.iterdir()) == []
+    shutil.rmtree(temp)
+
+
 # SQLAlchemy stopped inside a fetch closes the cursor of a database the stop has closed, and logs the error with
 # its traceback (CI saw it once in the test above, at 2.84 s); here the same call, the stop raised by the real handler
 STOPPED_WHILE_FETCHING = """

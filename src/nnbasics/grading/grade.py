@@ -30,7 +30,7 @@ import signal
 import sys
 import tempfile
 import warnings
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from time import monotonic
@@ -401,6 +401,13 @@ def _grade_all(items, limits, assignment, html_dir, run):
                         else pool.submit(_grade_in_worker, item, limits, assignment, html_dir, a)
                         for k, (item, a) in enumerate(zip(items, adopt))
                     ]
+                # A notebook's kernel launched ahead is discarded as soon as its worker returned that notebook's
+                # entry (the worker stopped the kernel; the rest is this process's, 10-20 ms each), not all at the end
+                # of the run. A broken pool's workers may still be stopping theirs: those wait for the pool's end.
+                position = {f: k for k, f in enumerate(futures)}
+                for done in as_completed(futures):
+                    if not done.cancelled() and done.exception() is None:
+                        _discard_all(filter(None, [ahead[position[done]]]))
                 return [_outcome(f, path, assignment) for f, (path, _) in zip(futures, items)]
             except KeyboardInterrupt:  # Ctrl+C, or SIGTERM (to this process only): stop the workers too
                 pool.shutdown(wait=False, cancel_futures=True)
