@@ -756,21 +756,27 @@ def _ks_gap(x, want):
 def points_below(grid, x):
     """For each value of ``x``, how many points of the evenly spaced ``grid`` lie below it.
 
-    The same as ``np.searchsorted(grid, x)``, five times faster (its binary
-    search took 5 ms per 131,072 values here): the count is read off the
-    spacing, then moved by one where rounding put a value on the wrong side
-    of a point. The search itself answers when that does not settle it.
+    The same as ``np.searchsorted(grid, x)``, twice as fast (its binary
+    search took 5 ms per 131,072 values here, this 2.4 ms): the count is read
+    off the spacing, then moved by one where rounding put a value on the
+    wrong side of a point. The search itself answers when that does not
+    settle it.
     """
     n = grid.size
     if not grid[-1] > grid[0]:
         return np.searchsorted(grid, x, side="left")
+
+    def too_few(below):  # the point at ``below`` lies below the value too
+        return (below < n) & (grid[np.minimum(below, n - 1)] < x)
+
+    def too_many(below):  # the last point counted does not lie below the value
+        return (below > 0) & (grid[np.maximum(below - 1, 0)] >= x)
+
     with np.errstate(all="ignore"):  # a value far outside the grid gives inf, clipped to 0 or n
         below = np.clip(np.ceil((x - grid[0]) * ((n - 1) / (grid[-1] - grid[0]))), 0, n).astype(np.intp)
-    below += (below < n) & (grid[np.minimum(below, n - 1)] < x)  # a point below the value was not counted
-    below -= (below > 0) & (grid[np.maximum(below - 1, 0)] >= x)  # a point not below it was
-    if ((below < n) & (grid[np.minimum(below, n - 1)] < x)).any() or (
-        (below > 0) & (grid[np.maximum(below - 1, 0)] >= x)
-    ).any():
+    below += too_few(below)
+    below -= too_many(below)
+    if too_few(below).any() or too_many(below).any():
         return np.searchsorted(grid, x, side="left")
     return below
 

@@ -404,10 +404,10 @@ def _grade_all(items, limits, assignment, html_dir, run):
                 # A notebook's kernel launched ahead is discarded as soon as its worker returned that notebook's
                 # entry (the worker stopped the kernel; the rest is this process's, 10-20 ms each), not all at the end
                 # of the run. A broken pool's workers may still be stopping theirs: those wait for the pool's end.
-                position = {f: k for k, f in enumerate(futures)}
-                for done in as_completed(futures):
+                kernels = {f: km for f, km in zip(futures, ahead) if km}
+                for done in as_completed(kernels):
                     if not done.cancelled() and done.exception() is None:
-                        _discard_all(filter(None, [ahead[position[done]]]))
+                        _discard_all([kernels[done]])
                 return [_outcome(f, path, assignment) for f, (path, _) in zip(futures, items)]
             except KeyboardInterrupt:  # Ctrl+C, or SIGTERM (to this process only): stop the workers too
                 pool.shutdown(wait=False, cancel_futures=True)

@@ -143,10 +143,10 @@ class SandboxKernelManager(AsyncKernelManager):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.kernel_spec_manager = SandboxKernelSpecManager(parent=self)
+        self.kernel_name = "python3"  # ipykernel: nbclient then keeps its history in memory
 
     def _session_default(self):  # (traitlets' default; its clients share it)
         return SizedSession(parent=self)
-        self.kernel_name = "python3"  # ipykernel: nbclient then keeps its history in memory
 
     def prepare_kernel_dir(self):
         """Make (if needed) the kernel's directory and point the connection at it; True if it made one."""

@@ -41,3 +41,10 @@ def test_a_kernel_launched_ahead_is_adopted_and_ends_with_its_launcher():
         kernel.discard(ahead)
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     assert not os.path.exists(folder)
+
+
+def test_whatever_kernel_a_notebook_names_its_manager_is_ipykernels():
+    """nbclient keeps ipykernel's history in memory only for a manager it takes for ipykernel's (``km.ipykernel``)."""
+    km = kernel.SandboxKernelManager(kernel_name="some-conda-env")
+    assert km.kernel_name == "python3" and km.ipykernel
+    assert isinstance(km.session, kernel.SizedSession)
