@@ -343,12 +343,13 @@ _WORKER = {"busy": False, "stopping": False}  # this worker process's state, for
 
 
 def _worker_start(run):
-    from .grade import adopt_run_folder
+    from .grade import adopt_run_folder, release_held_signals
 
     adopt_run_folder(run)
     # Ctrl-C in a terminal reaches every process of the group: only the command decides, and stops the workers
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _worker_stop)
+    release_held_signals()  # held while the pool forked it (_run_local): a SIGTERM that came meanwhile is taken now
 
 
 def _worker_stop(signum, frame):
@@ -425,6 +426,8 @@ def run_local(tasks, jobs, limits, expected, on_result):
 
 
 def _run_local(tasks, jobs, limits, expected, on_result, run):
+    from .grade import signals_held
+
     method = "fork" if sys.platform.startswith("linux") else "spawn"
     queue = list(tasks)
     while queue:
@@ -437,7 +440,10 @@ def _run_local(tasks, jobs, limits, expected, on_result, run):
                 while queue and len(running) < 2 * jobs:
                     task = queue.pop(0)
                     args = (task.sub.path, task.within, task.sub.assignment, limits, expected)
-                    running[pool.submit(_local_task, *args)] = task
+                    # A pool forks its workers in its first submit. A Ctrl-C during the fork would run our handler
+                    # in the parent's at-fork hooks, whose exceptions CPython prints and drops: it waits till after.
+                    with signals_held():
+                        running[pool.submit(_local_task, *args)] = task
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
                     task = running.pop(future)

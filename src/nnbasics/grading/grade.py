@@ -268,7 +268,7 @@ def _grade(nb, path, limits, assignment, html_dir, adopt, started, keep_notebook
             if html_dir is not None:
                 write_feedback_html(nb, resources, Path(html_dir) / f"{Path(path).stem}.html", tests)
     finally:
-        with _signals_held():  # a stop that comes now waits until the kernel is stopped
+        with signals_held():  # a stop that comes now waits until the kernel is stopped
             kernel.shut_down(km)
     return _entry(str(path), assignment, "graded", None, tests) | kept
 
@@ -281,12 +281,12 @@ def _private_folder(prefix="nnbasics-grade-", parent=None):
     """
     folder = None
     try:
-        with _signals_held():  # a stop that comes once the folder exists finds it named, to be removed
+        with signals_held():  # a stop that comes once the folder exists finds it named, to be removed
             folder = tempfile.mkdtemp(prefix=prefix, dir=parent or _RUN["folder"])
         yield folder
     finally:
         if folder:
-            with _signals_held():  # a stop that comes during the removal waits until it is done
+            with signals_held():  # a stop that comes during the removal waits until it is done
                 shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -373,7 +373,7 @@ def _grade_all(items, limits, assignment, html_dir, run):
     ahead = []
     try:
         for _, data in items:
-            with _signals_held():  # a kernel launched is in `ahead`, so that it is discarded, whenever the stop comes
+            with signals_held():  # a kernel launched is in `ahead`, so that it is discarded, whenever the stop comes
                 ahead.append(kernel.launch_ahead(config) if linux and not isinstance(data, str) else None)
         from .gradebook import template_gradebook
 
@@ -394,7 +394,7 @@ def _grade_all(items, limits, assignment, html_dir, run):
         ) as pool:
             # a forked worker inherits the bytes; sent through the pool, each would be copied twice more
             try:
-                with _signals_held():  # the pool forks its workers here: no handler may run in a half-made worker
+                with signals_held():  # the pool forks its workers here: no handler may run in a half-made worker
                     futures = [
                         pool.submit(_grade_forked, k, limits, assignment, html_dir, a)
                         if linux
@@ -434,7 +434,7 @@ def _outcome(future, path, assignment):
 
 def _discard_all(kms):
     """Discard every kernel launched ahead; a Ctrl+C or SIGTERM that comes meanwhile is taken once all are gone."""
-    with _signals_held():
+    with signals_held():
         for km in kms:
             kernel.discard(km)
 
@@ -447,12 +447,14 @@ _STOPS = {getattr(signal, name) for name in ("SIGINT", "SIGTERM") if hasattr(sig
 
 
 @contextlib.contextmanager
-def _signals_held():
+def signals_held():
     """Hold Ctrl+C and SIGTERM back (POSIX) through a step that must not be cut; they are taken when it ends.
 
-    The steps: the pool forking its workers (a signal meanwhile would run the
-    command's handler in a half-made worker: workers start with the signals
-    held, and ``_idle_worker`` releases them), a kernel being launched or
+    The steps: a pool forking its workers (a signal meanwhile would run the
+    command's handler in a half-made worker, or in the parent's at-fork hooks,
+    where CPython prints its exception as "ignored" and drops it: workers
+    start with the signals held, and ``release_held_signals`` releases them once
+    their own handlers are set), a kernel being launched or
     stopped, a private folder being removed. Processes started meanwhile
     inherit the held signals; the kernel's supervisor releases them.
     """
@@ -464,6 +466,12 @@ def _signals_held():
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, before)  # (held still, inside another hold)
+
+
+def release_held_signals():
+    """A forked worker's start, once its own handlers are set: take the signals held while it was forked."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
 
 
 def _stop_workers(workers):
@@ -495,8 +503,7 @@ def _idle_worker():
     """
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)  # held while it was forked (_signals_held)
+    release_held_signals()
 
 
 def _grade_in_worker(item, limits, assignment, html_dir, adopt):

@@ -1,0 +1,78 @@
+"""A Ctrl-C or SIGTERM that comes while a command's pool forks its workers stops the command, cleanly.
+
+CPython runs at-fork hooks (``logging``'s lock release among them) in the
+parent right after ``fork``; a Python signal handler that runs there raises
+into a hook, and CPython prints the exception as "Exception ignored in ..."
+with its traceback and drops it: the interrupt is lost and the run goes on.
+CI once saw exactly that in ``grade-class`` (tests/grader/test_interrupts.py).
+Here the signal is sent by an at-fork hook of the pool's own fork, so it
+always lands in that window: the command must end with the signal's status,
+say it was interrupted, print no traceback and leave no process behind.
+"""
+
+import signal
+import subprocess
+import sys
+
+import psutil
+import pytest
+from testkit.notebooks import solved, write
+
+# Sends the signal from the parent's side of the first fork a multiprocessing pool makes, then runs the CLI.
+SIGNAL_AT_FORK = """
+import os, runpy, signal, sys, traceback
+sent = []
+signum = getattr(signal, sys.argv[2])  # argv: a marker (this run's folder), the signal, the command's arguments
+
+def at_fork():
+    if not sent and any("multiprocessing" in f.filename for f in traceback.extract_stack()):
+        sent.append(os.getpid())
+        os.kill(os.getpid(), signum)
+
+os.register_at_fork(after_in_parent=at_fork)
+sys.argv = ["nnbasics", *sys.argv[3:]]
+runpy.run_module("nnbasics.cli", run_name="__main__")
+"""
+
+ASSIGNMENTS = ("01_neuron", "02_learning_rate")
+
+
+def _leftovers(marker):
+    """Processes of the run still there: its workers carry the marker in their command line, its kernels (whose
+    connection files are in the run's temporary folder) in theirs."""
+    return [p for p in psutil.process_iter(["cmdline"]) if marker in " ".join(p.info["cmdline"] or [])]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="only Linux forks the pools' workers")
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("command", ["grade", "grade-class"])
+def test_a_signal_while_the_pool_forks_stops_the_command_without_a_traceback(command, signame, tmp_path, grader_env):
+    if command == "grade":
+        for a in ASSIGNMENTS:
+            write(solved(a), tmp_path / f"{a}.ipynb")
+        args = ["grade", *(f"{a}.ipynb" for a in ASSIGNMENTS)]
+    else:
+        for student in ("s0", "s1"):
+            for a in ASSIGNMENTS:
+                write(solved(a), tmp_path / "submitted" / student / a / f"{a}.ipynb")
+        args = ["grade-class", "submitted", "--jobs", "2"]
+    (tmp_path / "tmp").mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SIGNAL_AT_FORK, str(tmp_path), signame, *args],
+        cwd=tmp_path,
+        env={**grader_env, "TMPDIR": str(tmp_path / "tmp")},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("the command did not end after the signal")
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    assert proc.returncode == 128 + getattr(signal, signame), (proc.returncode, out, err)
+    assert "interrupted" in err, err
+    if command == "grade-class":  # the gradebook and journal were opened: nothing was graded in the run
+        assert "graded " not in out, out
+    assert not _leftovers(str(tmp_path)), "a process of the run outlived it"
