@@ -8,6 +8,8 @@ CI once saw exactly that in ``grade-class`` (tests/grader/test_interrupts.py).
 Here the signal is sent by an at-fork hook of the pool's own fork, so it
 always lands in that window: the command must end with the signal's status,
 say it was interrupted, print no traceback and leave no process behind.
+Where a signal can still be taken in such a place (a finalizer), grade-class
+keeps it, prints nothing, and raises it when its next held block ends.
 """
 
 import signal
@@ -76,3 +78,33 @@ def test_a_signal_while_the_pool_forks_stops_the_command_without_a_traceback(com
     if command == "grade-class":  # the gradebook and journal were opened: nothing was graded in the run
         assert "graded " not in out, out
     assert not _leftovers(str(tmp_path)), "a process of the run outlived it"
+
+
+# A signal taken in a finalizer, where CPython prints the handler's exception as "ignored" and drops it.
+IN_A_FINALIZER = """
+import os, signal, sys
+from nnbasics.grading.classmode import Interrupts
+
+class Finalized:
+    def __del__(self):
+        os.kill(os.getpid(), getattr(signal, sys.argv[1]))
+        sum(n for n in range(3))  # a call: the handler runs here at the latest, still in the finalizer
+
+with Interrupts() as interrupts:
+    Finalized()
+    print("went on")
+    try:
+        with interrupts.held():
+            pass
+    except KeyboardInterrupt as e:
+        print("raised", type(e).__name__)
+"""
+
+
+@pytest.mark.parametrize("signame, raised", [("SIGINT", "KeyboardInterrupt"), ("SIGTERM", "Terminated")])
+def test_a_signal_dropped_in_a_finalizer_is_raised_when_the_next_held_block_ends(signame, raised, grader_env):
+    proc = subprocess.run(
+        [sys.executable, "-c", IN_A_FINALIZER, signame], env=grader_env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.stderr == ""
+    assert proc.stdout.split("\n")[:2] == ["went on", f"raised {raised}"]

@@ -196,20 +196,28 @@ class Interrupts:
 
     Saving one result touches four files; an interrupt in the middle would
     leave them disagreeing, so it waits until the result is saved.
+
+    A handler that raises where CPython cannot pass exceptions on (a
+    finalizer, an at-fork hook) has its exception printed as "ignored" and
+    dropped; such a one is kept instead, silently, and raised when the next
+    held block ends (the next result saved).
     """
 
     def __init__(self):
         self._depth, self._pending, self._saved, self._done = 0, None, {}, False
+        self._raised, self._hook = None, None
 
     def __enter__(self):
         for signum in (signal.SIGINT, signal.SIGTERM):
             self._saved[signum] = signal.signal(signum, self._handle)
+        self._hook, sys.unraisablehook = sys.unraisablehook, self._unraisable
         return self
 
     def __exit__(self, *exc):
         if not self._done:
             for signum, handler in self._saved.items():
                 signal.signal(signum, handler)
+        sys.unraisablehook = self._hook
 
     @staticmethod
     def _exception(signum):
@@ -219,7 +227,14 @@ class Interrupts:
         if self._depth:
             self._pending = self._pending or signum
             return
-        raise self._exception(signum)
+        self._raised = (self._exception(signum), signum)
+        raise self._raised[0]
+
+    def _unraisable(self, unraisable):
+        if self._raised and unraisable.exc_value is self._raised[0]:  # ours, dropped: raised again later
+            self._pending = self._pending or self._raised[1]
+            return
+        self._hook(unraisable)
 
     def ignore(self):
         """From now on (the run is stopping), a second Ctrl-C or SIGTERM must not cut the clean-up short."""
