@@ -1,7 +1,5 @@
 """``python -m nnbasics ...``: the same command line as the ``nnbasics`` console script."""
 
-import sys
+from .cli import console
 
-from .cli import main
-
-sys.exit(main())
+console()

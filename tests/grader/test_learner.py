@@ -188,3 +188,53 @@ def test_learner_modules_import_without_nbgrader(module, grader_env):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=grader_env, cwd=REPO)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["False", "False"]
+
+
+# The program's end, with a stand-in for main: a megabyte of output (more than a pipe holds), an exit handler, and an
+# object alive at the end whose finalizer only the interpreter's teardown would run.
+PROGRAM_END = """
+import atexit, sys
+import nnbasics.cli as cli
+
+class Alive:
+    def __del__(self):
+        print("finalized at teardown", file=sys.stderr)
+
+alive = Alive()
+atexit.register(lambda: print("exit handler ran", file=sys.stderr))
+
+def main():
+    print(sys.argv[2] * int(sys.argv[3]))
+    return eval(sys.argv[1])
+
+cli.main = main
+cli.console()
+print("after console", file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("returned, status", [("0", 0), ("3", 3), ("None", 0), ("'odd'", 1)])
+def test_the_program_flushes_runs_its_exit_handlers_and_ends_with_mains_status_without_the_teardown(
+    returned, status, grader_env
+):
+    proc = subprocess.run(
+        [sys.executable, "-c", PROGRAM_END, returned, "x", str(1 << 20)], capture_output=True, text=True, env=grader_env
+    )
+    assert proc.returncode == status
+    assert proc.stdout == "x" * (1 << 20) + "\n"
+    assert proc.stderr == "exit handler ran\n"  # neither the teardown's finalizer nor anything after console()
+
+
+def test_the_program_ends_quietly_with_its_status_when_its_reader_has_gone(grader_env):
+    proc = subprocess.Popen(
+        [sys.executable, "-c", PROGRAM_END, "4", "x", "100"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.PIPE,
+        env={k: v for k, v in grader_env.items() if k != "PYTHONUNBUFFERED"},  # the line waits in stdout's buffer
+        text=True,
+    )
+    proc.stdout.close()  # as `nnbasics grade ... | head -0` would: the buffered line cannot be written
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 4
+    assert err == "exit handler ran\n"
