@@ -77,6 +77,34 @@ def kernels_parent():
 # terminal past the output cap. They go to the null device; bubblewrap and the supervisor keep the grader's stderr
 # for their own one-line messages. Then ipykernel starts as `python -m ipykernel_launcher` would, without its
 # debugger (kernel_boot.SKIPPED_AT_LAUNCH).
+#
+# ipykernel imports the jupyter_client package, whose __init__ imports all of it (kernel managers, provisioners and
+# with them importlib.metadata and email: 36 modules, 15-25 ms of each kernel's start), where the kernel uses its
+# session and connection modules and one class name (the default of ConnectionFileMixin.blocking_class, resolved
+# when the kernel's app is made). So the package is made without running its __init__ (its modules still import as
+# usual), and a name asked of the package itself (not one of its modules) is taken from the module that defines it
+# (LIGHT_NAMES, or jupyter_client.connect, where ipykernel's write_connection_file is), or else found by running the
+# __init__ after all.
+LIGHT_NAMES = {"BlockingKernelClient": "jupyter_client.blocking"}
+LAZY_JUPYTER_CLIENT = (
+    "import importlib, importlib.util\n"
+    "def _jupyter_client():\n"
+    "    spec = importlib.util.find_spec('jupyter_client')\n"
+    "    package = sys.modules['jupyter_client'] = importlib.util.module_from_spec(spec)\n"
+    "    def rest(name):\n"
+    "        if importlib.util.find_spec(f'jupyter_client.{name}'):  # a module: for the import system to import\n"
+    "            raise AttributeError(name)\n"
+    "        connect = importlib.import_module('jupyter_client.connect')\n"
+    f"        home = {LIGHT_NAMES!r}.get(name) or (connect.__name__ if name in connect.__all__ else None)\n"
+    "        if home:\n"
+    "            return getattr(importlib.import_module(home), name)\n"
+    "        del package.__getattr__\n"
+    "        spec.loader.exec_module(package)\n"
+    "        return getattr(package, name)\n"
+    "    package.__getattr__ = rest\n"
+    "_jupyter_client()\n"
+    "del _jupyter_client\n"
+)
 QUIET_LAUNCH = (
     "import os, runpy, sys\n"
     "null = os.open(os.devnull, os.O_WRONLY)\n"
@@ -84,6 +112,7 @@ QUIET_LAUNCH = (
     "os.dup2(null, 2)\n"
     "os.close(null)\n"
     f"sys.modules.update(dict.fromkeys({kernel_boot.SKIPPED_AT_LAUNCH!r}))\n"
+    f"{LAZY_JUPYTER_CLIENT}"
     "sys.argv[0] = 'ipykernel_launcher'\n"
     "runpy.run_module('ipykernel_launcher', run_name='__main__', alter_sys=True)\n"
 )

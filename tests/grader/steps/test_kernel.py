@@ -48,3 +48,33 @@ def test_whatever_kernel_a_notebook_names_its_manager_is_ipykernels():
     km = kernel.SandboxKernelManager(kernel_name="some-conda-env")
     assert km.kernel_name == "python3" and km.ipykernel
     assert isinstance(km.session, kernel.SizedSession)
+
+
+LOADED = (
+    "import sys; print(sorted(m for m in ('jupyter_client.manager', 'jupyter_client.provisioning', "
+    "'importlib.metadata') if m in sys.modules))"
+)
+
+
+def test_the_kernel_starts_without_jupyter_clients_managers_and_learner_code_still_gets_the_whole_package():
+    """The kernel's start skips the package's __init__ (kernel.LAZY_JUPYTER_CLIENT); asking the package for a name
+    gives the same object as the full package does."""
+    km = kernel.SandboxKernelManager(config=as_config(Limits()))
+    try:
+        nb = nbformat.v4.new_notebook(
+            cells=[
+                nbformat.v4.new_code_cell(LOADED),
+                nbformat.v4.new_code_cell(
+                    "import jupyter_client, jupyter_client.manager as m, jupyter_client.connect as c\n"
+                    "from jupyter_client import write_connection_file, BlockingKernelClient\n"
+                    "print(jupyter_client.__version__ == jupyter_client._version.__version__,"
+                    " jupyter_client.KernelManager is m.KernelManager, write_connection_file is c.write_connection_file,"
+                    " BlockingKernelClient.__module__)"
+                ),
+            ]
+        )
+        NotebookClient(nb, km=km).execute(cleanup_kc=True)
+    finally:
+        kernel.shut_down(km)
+    assert nb.cells[0].outputs[0]["text"].strip() == "[]"
+    assert nb.cells[1].outputs[0]["text"].split() == ["True", "True", "True", "jupyter_client.blocking.client"]
