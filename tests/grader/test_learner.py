@@ -238,3 +238,24 @@ def test_the_program_ends_quietly_with_its_status_when_its_reader_has_gone(grade
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 4
     assert err == "exit handler ran\n"
+
+
+# Whether the table's library was loaded when the command took each notebook's entry from its worker.
+TABLE_IMPORTS = """
+import json, sys
+import nnbasics.grading.grade as grade
+from nnbasics.cli import main
+seen, outcome = [], grade._outcome
+grade._outcome = lambda *a: seen.append("rich.table" in sys.modules) or outcome(*a)
+status = main(["grade", *sys.argv[1:]])
+print(json.dumps({"status": status, "seen": seen}), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("json_out", [False, True])
+def test_the_table_is_imported_while_the_workers_grade_and_not_at_all_for_json(json_out, tmp_path, grader_env):
+    paths = [write(solved(a), tmp_path / f"{a}.ipynb") for a in ("01_neuron", "04_loss")]
+    args = [*(["--json"] if json_out else []), *map(str, paths)]
+    proc = subprocess.run([sys.executable, "-c", TABLE_IMPORTS, *args], capture_output=True, text=True, env=grader_env)
+    run = json.loads(proc.stderr.splitlines()[-1])
+    assert run == {"status": 0, "seen": [not json_out] * 2}, proc.stderr

@@ -356,18 +356,20 @@ def _import_grading():
     _fast_imports.imports_done()
 
 
-def grade_all(items, limits, assignment=None, html_dir=None):
+def grade_all(items, limits, assignment=None, html_dir=None, meanwhile=None):
     """Grade items side by side, one process each (forked after the imports); entries in order.
 
     The boxed kernels are launched first, so they boot while this process
     imports nbgrader. Processes rather than threads: grading is partly
     CPU-bound Python, and CPython 3.11's AST compiler is not thread-safe.
+    ``meanwhile`` (no arguments) is called while the workers grade, for what
+    would otherwise wait until they are done (the table's imports).
     """
     with run_folder() as run:  # removed once every worker is stopped, whatever became of them
-        return _grade_all(items, limits, assignment, html_dir, run)
+        return _grade_all(items, limits, assignment, html_dir, run, meanwhile or (lambda: None))
 
 
-def _grade_all(items, limits, assignment, html_dir, run):
+def _grade_all(items, limits, assignment, html_dir, run, meanwhile):
     config = as_config(limits)
     linux = sys.platform.startswith("linux")
     ahead = []
@@ -401,6 +403,7 @@ def _grade_all(items, limits, assignment, html_dir, run):
                         else pool.submit(_grade_in_worker, item, limits, assignment, html_dir, a)
                         for k, (item, a) in enumerate(zip(items, adopt))
                     ]
+                meanwhile()
                 # A notebook's kernel launched ahead is discarded as soon as its worker returned that notebook's
                 # entry (the worker stopped the kernel; the rest is this process's, 10-20 ms each), not all at the end
                 # of the run. A broken pool's workers may still be stopping theirs: those wait for the pool's end.
