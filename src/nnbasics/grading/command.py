@@ -142,7 +142,7 @@ def unsaved_note(path):
 
 
 def _table_imports():
-    import rich.console  # noqa: F401
+    import rich.console
     import rich.table  # noqa: F401
 
 
