@@ -132,10 +132,15 @@ def console():
     SQLAlchemy loaded: 50-60 ms of each ``nnbasics grade``, a learner's
     feedback delayed for nothing. So the output is flushed and the exit
     handlers run, as at a normal exit, and the process then ends without it.
+    While a thread that is not a daemon still runs, a normal exit (which
+    waits for it) is taken instead.
     """
     import atexit
+    import threading
 
     status = main()
+    if any(not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        sys.exit(status)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -12,13 +12,26 @@ Where a signal can still be taken in such a place (a finalizer), grade-class
 keeps it, prints nothing, and raises it when its next held block ends.
 """
 
+import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 
 import psutil
 import pytest
 from testkit.notebooks import solved, write
+
+
+def kernels_parent_of(temp):
+    """Where the grader makes kernel folders when TMPDIR is ``temp`` (asked of a fresh process)."""
+    code = "from nnbasics.grading.kernel import kernels_parent; print(kernels_parent())"
+    out = subprocess.run(
+        [sys.executable, "-c", code], env={**os.environ, "TMPDIR": temp}, capture_output=True, text=True
+    )
+    return out.stdout.strip()
+
 
 # Sends the signal from the parent's side of the first fork a multiprocessing pool makes, then runs the CLI.
 SIGNAL_AT_FORK = """
@@ -40,8 +53,8 @@ ASSIGNMENTS = ("01_neuron", "02_learning_rate")
 
 
 def _leftovers(marker):
-    """Processes of the run still there: its workers carry the marker in their command line, its kernels (whose
-    connection files are in the run's temporary folder) in theirs."""
+    """Processes of the run still there: its workers carry the marker (the run's temporary folder) in their command
+    line, its kernels (whose connection files are in that folder) in theirs."""
     return [p for p in psutil.process_iter(["cmdline"]) if marker in " ".join(p.info["cmdline"] or [])]
 
 
@@ -58,11 +71,12 @@ def test_a_signal_while_the_pool_forks_stops_the_command_without_a_traceback(com
             for a in ASSIGNMENTS:
                 write(solved(a), tmp_path / "submitted" / student / a / f"{a}.ipynb")
         args = ["grade-class", "submitted", "--jobs", "2"]
-    (tmp_path / "tmp").mkdir()
+    # short enough for the kernels' socket paths (kernel.kernels_parent), so that their folders are made in it
+    temp = tempfile.mkdtemp(prefix="fork-", dir="/tmp")
     proc = subprocess.Popen(
-        [sys.executable, "-c", SIGNAL_AT_FORK, str(tmp_path), signame, *args],
+        [sys.executable, "-c", SIGNAL_AT_FORK, temp, signame, *args],
         cwd=tmp_path,
-        env={**grader_env, "TMPDIR": str(tmp_path / "tmp")},
+        env={**grader_env, "TMPDIR": temp},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -77,7 +91,9 @@ def test_a_signal_while_the_pool_forks_stops_the_command_without_a_traceback(com
     assert "interrupted" in err, err
     if command == "grade-class":  # the gradebook and journal were opened: nothing was graded in the run
         assert "graded " not in out, out
-    assert not _leftovers(str(tmp_path)), "a process of the run outlived it"
+    assert kernels_parent_of(temp) == temp
+    assert not _leftovers(temp), "a process of the run outlived it"
+    shutil.rmtree(temp, ignore_errors=True)
 
 
 # A signal taken in a finalizer, where CPython prints the handler's exception as "ignored" and drops it.

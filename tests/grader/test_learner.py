@@ -259,3 +259,16 @@ def test_the_table_is_imported_while_the_workers_grade_and_not_at_all_for_json(j
     proc = subprocess.run([sys.executable, "-c", TABLE_IMPORTS, *args], capture_output=True, text=True, env=grader_env)
     run = json.loads(proc.stderr.splitlines()[-1])
     assert run == {"status": 0, "seen": [not json_out] * 2}, proc.stderr
+
+
+def test_the_program_waits_for_a_thread_that_is_not_a_daemon_as_a_normal_exit_does(grader_env):
+    late = PROGRAM_END.replace(
+        "cli.main = main",
+        "import threading, time\n"
+        "threading.Thread(target=lambda: (time.sleep(0.3), print('thread done', file=sys.stderr))).start()\n"
+        "cli.main = main",
+    )
+    proc = subprocess.run([sys.executable, "-c", late, "5", "x", "3"], capture_output=True, text=True, env=grader_env)
+    assert proc.returncode == 5
+    assert proc.stdout == "xxx\n"
+    assert "thread done\n" in proc.stderr and "exit handler ran\n" in proc.stderr

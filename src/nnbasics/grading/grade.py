@@ -366,7 +366,7 @@ def grade_all(items, limits, assignment=None, html_dir=None, meanwhile=None):
     would otherwise wait until they are done (the table's imports).
     """
     with run_folder() as run:  # removed once every worker is stopped, whatever became of them
-        return _grade_all(items, limits, assignment, html_dir, run, meanwhile or (lambda: None))
+        return _grade_all(items, limits, assignment, html_dir, run, meanwhile)
 
 
 def _grade_all(items, limits, assignment, html_dir, run, meanwhile):
@@ -403,7 +403,8 @@ def _grade_all(items, limits, assignment, html_dir, run, meanwhile):
                         else pool.submit(_grade_in_worker, item, limits, assignment, html_dir, a)
                         for k, (item, a) in enumerate(zip(items, adopt))
                     ]
-                meanwhile()
+                if meanwhile:
+                    meanwhile()
                 # A notebook's kernel launched ahead is discarded as soon as its worker returned that notebook's
                 # entry (the worker stopped the kernel; the rest is this process's, 10-20 ms each), not all at the end
                 # of the run. A broken pool's workers may still be stopping theirs: those wait for the pool's end.
