@@ -6,21 +6,22 @@ cells, recorded by nbgrader's own generate_assignment steps, and one
 learner); ``grade-class`` keeps the instructor's ``gradebook.db``, in which
 ``ensure_course`` records what is missing (``classmode.sync_gradebook``
 records each class result). ``points`` and ``scores`` read what nbgrader's
-``SaveAutoGrades`` wrote; ``private_copy`` makes one private course's copy.
+``SaveAutoGrades`` wrote; ``private_copy`` makes one private course's copy
+(opened through one shared engine, without fsync).
 """
 
 import functools
 import hashlib
 import os
 import shutil
-import sqlite3
 import tempfile
 import threading
 from pathlib import Path
 
+import nbgrader.api
+import sqlalchemy
 from nbgrader.api import Gradebook
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from .._env import with_scripts_on_path
 from ..assignments import ASSIGNMENTS
@@ -29,6 +30,7 @@ from .course import generate_steps, graded_meta, run_steps, source_bytes, source
 STUDENT = "learner"  # the one student of a private course
 
 _template_lock = threading.Lock()
+_engines_lock = threading.Lock()  # graders in threads (a Dask worker's) share the engines
 
 
 def _cache_dir():
@@ -112,30 +114,56 @@ def scores(db_url, assignment, student=STUDENT):
         return {gid: float(grades[gid].score or 0.0) for gid in points(assignment) if gid in grades}
 
 
-_throwaway = set()  # paths of private gradebooks: copies that are deleted after one grading
+_PRIVATE_ENGINES = {}  # db_url -> its engine (None until first opened), for the latest private copies
+_KEEP = 4  # private copies whose engines are kept (one per notebook being graded in this process suffices)
 
 
 def private_copy(folder):
     """Copy ``template_gradebook()`` into ``folder`` (a private course); return its ``db_url``.
 
-    Its connections skip SQLite's fsync (``synchronous=OFF``, journal in
-    memory): the copy lives for one notebook and is deleted with its folder,
-    so there is nothing to keep durable, and nbgrader's SaveAutoGrades
-    commits once per test cell (a tenth of a second or more of disk flushes on
-    a busy machine). The grades still go through SaveAutoGrades; an
-    instructor's gradebook is never opened this way.
+    Every ``Gradebook`` nbgrader opens on the copy (six per notebook: our
+    checks, OverwriteCells, SaveAutoGrades, the scores ...) shares one
+    SQLAlchemy engine, so the SQL compiled for the first is reused by the
+    others (a new engine means a new dialect and an empty statement cache:
+    35-60 ms of compiling per notebook). Its connections skip SQLite's fsync
+    (``synchronous=OFF``, journal in memory): the copy lives for one notebook
+    and is deleted with its folder, so there is nothing to keep durable, and
+    nbgrader's SaveAutoGrades commits once per test cell (a tenth of a second
+    or more of disk flushes on a busy machine). The grades still go through
+    SaveAutoGrades; an instructor's gradebook is never opened this way.
     """
     db = Path(folder) / "gradebook.db"
     shutil.copyfile(template_gradebook(), db)
-    _throwaway.update({str(db), str(db.resolve())})  # SQLite may report either spelling
-    return f"sqlite:///{db}"
+    url = f"sqlite:///{db}"
+    with _engines_lock:
+        _PRIVATE_ENGINES[url] = None
+        while len(_PRIVATE_ENGINES) > _KEEP:  # the oldest copy's notebook is done: its engine goes
+            engine = _PRIVATE_ENGINES.pop(next(iter(_PRIVATE_ENGINES)))
+            if engine is not None:
+                engine.dispose()
+    return url
 
 
-@event.listens_for(Engine, "connect")
-def _no_flush_for_private_copies(dbapi_connection, _record):
-    if not _throwaway or not isinstance(dbapi_connection, sqlite3.Connection):
-        return
-    files = {row[2] for row in dbapi_connection.execute("PRAGMA database_list") if row[2]}
-    if files & _throwaway:
-        dbapi_connection.execute("PRAGMA synchronous=OFF")
-        dbapi_connection.execute("PRAGMA journal_mode=MEMORY")
+def _create_engine(url, *args, **kwargs):
+    """``create_engine`` as nbgrader's Gradebook calls it: a private copy's one engine, any other a new one.
+
+    Gradebook.close disposes of the engine's connections, not of the engine:
+    the next Gradebook on that copy connects again through the same engine.
+    """
+    with _engines_lock:
+        if url not in _PRIVATE_ENGINES:
+            return sqlalchemy.create_engine(url, *args, **kwargs)
+        if _PRIVATE_ENGINES[url] is None:
+            engine = sqlalchemy.create_engine(url, *args, **kwargs)
+            event.listen(engine, "connect", _no_flush)
+            _PRIVATE_ENGINES[url] = engine
+        return _PRIVATE_ENGINES[url]
+
+
+def _no_flush(dbapi_connection, _record):
+    dbapi_connection.execute("PRAGMA synchronous=OFF")
+    dbapi_connection.execute("PRAGMA journal_mode=MEMORY")
+
+
+# nbgrader.api offers no other way in: its Gradebook makes an engine from the URL (create_engine's name there)
+nbgrader.api.create_engine = _create_engine
