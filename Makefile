@@ -54,7 +54,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 test: $(STAMP) system-deps $(NPM) lint
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 --durations=30
 
 bench: $(STAMP) system-deps $(NPM) $(LIGHTHOUSE)
 	$(BIN)/nnbasics bench

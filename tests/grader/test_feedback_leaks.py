@@ -49,6 +49,17 @@ def test_the_needles_are_found_where_they_are(graded):
     assert sum(n in text for n in classroom.hidden_lines()) > 20
 
 
+def test_the_search_reads_a_page_as_beautifulsoup_does(graded):
+    """The leak search's own reading of a page gives BeautifulSoup's text: entities decoded, no styles."""
+    from bs4 import BeautifulSoup
+
+    root, _ = graded
+    page = root / "feedback" / "wrong" / "03_initialization" / "03_initialization.html"
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    assert soup.find("style") and "&lt;" in page.read_text(encoding="utf-8")
+    assert classroom.page_text(page) == " ".join(soup.get_text().split())
+
+
 def test_grade_class_feedback_shows_no_hidden_test(graded):
     root, _ = graded
     found = pages(root)
