@@ -6,6 +6,7 @@ import numpy as np
 
 from nnbasics import two_layer_grads
 from nnbasics.bench import core as bench_core
+from nnbasics.bench import grader as bench_grader
 
 
 def test_nnbasics_help_works():
@@ -43,3 +44,11 @@ def test_bench_core_prints_its_figures(capsys):
     assert "OMP_NUM_THREADS=" in out and "OPENBLAS_NUM_THREADS=" in out
     assert "alone (PyTorch not imported yet):\n  nnbasics " in out and "ms/step" in out and "page faults/step" in out
     assert ("ratio nnbasics / pytorch = " in out) or ("pytorch not importable" in out)
+
+
+def test_grader_figure_is_the_median_of_the_pairs_ratios(capsys):
+    # pairs 1/4, 3/4, 2/10: ratios 0.25, 0.75, 0.2, median 0.25 (the ratio of the median times would be 2/4 = 0.5)
+    ratio = bench_grader._figure("five", [1.0, 3.0, 2.0], [4.0, 4.0, 10.0], 0.3)
+    assert ratio == 0.25
+    out = capsys.readouterr().out
+    assert "nnbasics 2.00 s, nbgrader 4.00 s" in out and "ratio nnbasics/nbgrader = 0.25  (target <= 0.3)" in out

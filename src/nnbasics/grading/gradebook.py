@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nbgrader.api
 import sqlalchemy
-from nbgrader.api import Gradebook
+from nbgrader.api import BaseCell, Grade, Gradebook
 from sqlalchemy import event
 
 from .._env import with_scripts_on_path
@@ -30,7 +30,7 @@ from .course import generate_steps, graded_meta, run_steps, source_bytes, source
 STUDENT = "learner"  # the one student of a private course
 
 _template_lock = threading.Lock()
-_engines_lock = threading.Lock()  # graders in threads (a Dask worker's) share the engines
+_engines_lock = threading.Lock()  # a Dask worker with several threads grades notebooks side by side
 
 
 def _cache_dir():
@@ -109,8 +109,6 @@ def points(assignment):
 
 def scores(db_url, assignment, student=STUDENT):
     """``{test grade_id: score}`` that nbgrader's SaveAutoGrades recorded for this submission."""
-    from nbgrader.api import BaseCell, Grade
-
     with Gradebook(db_url) as gb:
         notebook = gb.find_submission_notebook(assignment, assignment, student)
         # one query: a grade's name is its cell's, which `grade.name` would load grade by grade
