@@ -57,6 +57,18 @@ ATTACKS = {  # notebook: (notebook, the test it must cost, words of its feedback
         "test_relu",
         "sent a message larger than the 17 MiB the grader accepts",
     ),
+    # zmq keeps every part of a message until its last one, however many: 100 parts of 16 MiB (one buffer, sent
+    # again and again) would be 1.6 GiB held by the grader, each part under the 17 MiB zmq lets through
+    "message_of_many_parts": (
+        relu_then(
+            "k = get_ipython().kernel\n"
+            "part = memoryview(bytearray(16 << 20))\n"
+            "k.session.send(k.iopub_socket, 'display_data', {'data': {'text/plain': 'x'}, 'metadata': {}},"
+            " parent=k.get_parent(), buffers=[part] * 100)"
+        ),
+        "test_relu",
+        "sent a message in so many parts",
+    ),
     "display_updates": (
         relu_then(
             "from IPython.display import display, update_display\n"

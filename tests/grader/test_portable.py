@@ -86,6 +86,13 @@ while n < 2000 and time.monotonic() < deadline:
         os.execvp("sleep", ["sleep", "{MARK}"])
     n += 1
 """
+# one message of 100 parts of 16 MiB: without process groups the guard kills the kernel's tree through psutil
+MANY_PARTS = """
+k = get_ipython().kernel
+part = memoryview(bytearray(16 << 20))
+k.session.send(k.iopub_socket, "display_data", {"data": {"text/plain": "x"}, "metadata": {}},
+               parent=k.get_parent(), buffers=[part] * 100)
+"""
 LOOP = "import time\ndeadline = time.monotonic() + 60\nwhile time.monotonic() < deadline:\n    pass"
 
 
@@ -180,6 +187,9 @@ def test_limits_hold_and_exploits_score_nothing_without_the_sandbox(tmp_path, po
     nb = solved("01_neuron")
     nb.cells.insert(cell_index(nb, "sigmoid") + 1, nbformat.v4.new_code_cell(FORKS))
     write(nb, tmp_path / "forks.ipynb")
+    nb = solved("01_neuron")
+    nb.cells.insert(cell_index(nb, "sigmoid") + 1, nbformat.v4.new_code_cell(MANY_PARTS))
+    write(nb, tmp_path / "many_parts.ipynb")
     for name in ("patch_numpy", "fake_output", "always_equal_array", "input_transformer"):
         write(attacked(ATTACKS[name]), tmp_path / f"{name}.ipynb")
     status, out, err = grade(portable_env, "--timeout", "3", "--memory", "512", *sorted(tmp_path.iterdir()))
@@ -195,6 +205,9 @@ def test_limits_hold_and_exploits_score_nothing_without_the_sandbox(tmp_path, po
     forks = entries["forks.ipynb"]
     notes = " ".join(t["feedback"] or "" for t in forks["tests"])
     assert forks["status"] == "graded" and ("too many processes" in notes or "timed out after 3 s" in notes), notes
+    # the grader would hold the whole message: its own memory guard killed the kernel (no process group here)
+    many = entries["many_parts.ipynb"]
+    assert many["score"] == many["max_score"] and "sent a message in so many parts" in json.dumps(many), many
     assert f"sleep {MARK}" not in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     for name in ("patch_numpy", "fake_output", "always_equal_array", "input_transformer"):
         tests = {t["grade_id"]: t for t in entries[f"{name}.ipynb"]["tests"]}

@@ -23,6 +23,7 @@ provisioner; nothing private of jupyter_client is touched.
 import contextlib
 import os
 import shutil
+import signal
 import sys
 import tempfile
 
@@ -320,6 +321,26 @@ class SandboxProvisioner(LocalProvisioner):
             caps.remove_cgroups(self.parent.kernel_dir)
         if self.made_dir and not restart:
             shutil.rmtree(self.parent.kernel_dir, ignore_errors=True)
+
+
+def kill_now(km):
+    """Kill ``km``'s kernel and what it started, from any thread (the provisioner's own ``kill`` runs in its loop)."""
+    provisioner = km.provisioner
+    if provisioner is None or not getattr(provisioner, "pid", None):
+        return
+    if hasattr(os, "killpg") and provisioner.pgid:  # launched in a session of its own: it leads its process group
+        with contextlib.suppress(OSError):
+            os.killpg(provisioner.pgid, signal.SIGKILL)
+    else:
+        try:
+            root = psutil.Process(provisioner.pid)
+            tree = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            tree = []
+        for p in tree:
+            with contextlib.suppress(psutil.Error):
+                p.kill()
+    caps.kill_cgroups(km.kernel_dir)
 
 
 def limit_hit(km):

@@ -15,7 +15,9 @@ that the grading process's memory and time stay bounded:
   which carries the results; ``MAX_REPLY_BYTES`` on shell, ``MAX_CONTROL_BYTES``
   on the channels the grader does not read) is refused by zmq unread, and at
   most ``MESSAGE_QUEUE`` messages wait on each channel: so zmq holds at most
-  ``zmq_bound()`` for the grader;
+  ``zmq_bound()`` for the grader; a message of many parts, which zmq would
+  hold whole however large, is stopped by ``guard.py`` once the grader has
+  grown by ``GROWTH_BYTES``;
 - one test's result (the probe's record) is kept if at most
   ``MAX_RECORD_BYTES``, all of a notebook's at most ``MAX_RECORDS_BYTES``;
   everything else the kernel sends counts against ``Limits.max_output_kb``;
@@ -82,6 +84,11 @@ def as_config(limits, kernel_dir=""):
 def zmq_bound():
     """The most zmq may hold for the grader: a full queue of the largest messages on each of its five channels."""
     return MESSAGE_QUEUE * (MAX_MESSAGE_BYTES + MAX_REPLY_BYTES + 3 * MAX_CONTROL_BYTES)
+
+
+# how much the grader's memory may grow while a kernel runs (``guard.py``): a full queue of the largest messages
+# (``zmq_bound``), the results kept, and a message being read (its frames and its decoded JSON); about 155 MiB
+GROWTH_BYTES = zmq_bound() + MAX_RECORDS_BYTES + 2 * MAX_MESSAGE_BYTES
 
 
 # -- text shown to the learner -------------------------------------------------------

@@ -58,11 +58,13 @@ from traitlets.config import Config
 
 from .. import checks
 from ..course import defined_names, nbgrader_meta
-from ..kernel import CONTENT_BYTES, MAY_HOLD_SURROGATES, SandboxKernelManager, limit_hit, shut_down
-from ..limits import bounded_text, utf8_tree
+from ..guard import guarded
+from ..kernel import CONTENT_BYTES, MAY_HOLD_SURROGATES, SandboxKernelManager, kill_now, limit_hit, shut_down
+from ..limits import GROWTH_BYTES, bounded_text, utf8_tree
 from .state import LimitExceeded, out_of_time, state
 
 DIED = "made the kernel die (it exited, crashed or ran out of memory)"
+OUTGROWN = f"sent a message in so many parts that the grader would have held more than {GROWTH_BYTES >> 20} MiB of it"
 UNREADABLE = "sent a message the grader could not read"
 _SYNTAX = ("SyntaxError", "IndentationError", "TabError")
 _AT_LINE = re.compile(r"^(?P<msg>.*) \([^()]*, line (?P<line>\d+)\)$", re.S)
@@ -276,11 +278,12 @@ class ProbeExecute(Execute):
 
     def _run(self, nb, resources, km):
         self._output_bytes = self._records_bytes = 0
-        self._recorded, self._kill_reason, self._running = set(), None, None
+        self._recorded, self._kill_reason, self._running, self._outgrown = set(), None, None, None
         if km is not None:
             km.client_factory = BoundedKernelClient
         try:
-            return super().preprocess(nb, resources, km)
+            with guarded(self._outgrow):
+                return super().preprocess(nb, resources, km)
         except DeadKernelError:
             if self._running is None:
                 raise LimitExceeded("the kernel died before running the notebook") from None
@@ -289,8 +292,16 @@ class ProbeExecute(Execute):
             if km is not None and self.km is not None:
                 self._cleanup_kernel()  # nbclient leaves the channels of a kernel it did not start open
 
+    def _outgrow(self):
+        """(In the guard's thread) The grader outgrew its bound while the kernel ran: kill the kernel at once."""
+        self._outgrown = OUTGROWN
+        if self.km is not None:
+            kill_now(self.km)
+
     def _died(self):
         """Why the kernel died, as the end of "its cell ...": the cap that stopped it when its supervisor says."""
+        if self._outgrown:
+            return self._outgrown
         hit = limit_hit(self.km) if self.km is not None else None
         return f"was stopped by its sandbox: {hit}" if hit else DIED
 
@@ -434,7 +445,7 @@ class ProbeExecute(Execute):
 
     def _take(self, msg, cell, index):
         """Count a message from the kernel against the limits; False to drop it."""
-        if self._kill_reason is not None:
+        if self._kill_reason is not None or self._outgrown:
             return False  # the kernel is being killed: nothing more is taken from it
         content = msg.get("content")
         msg_type = msg.get("msg_type")
