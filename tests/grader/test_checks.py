@@ -98,6 +98,63 @@ def test_encode_decode_round_trips_exactly(x):
     assert same(checks.decode(wire(checks.encode(x))), x)
 
 
+BIG = [
+    np.random.default_rng(0).normal(size=(256, 512)),  # a 03_initialization sample, 1 MiB
+    np.arange(20_000, dtype=">f8"),  # not the machine's byte order
+    np.asfortranarray(np.ones((300, 60), "<i4")),  # not C-ordered
+    np.zeros((400, 400), bool)[:, ::2],  # a view with strides
+    np.full(checks.BUFFER_BYTES, 7, "|u1"),  # exactly the threshold
+]
+
+
+@settings(max_examples=100, deadline=None)
+@given(values, st.lists(st.sampled_from(range(len(BIG))), max_size=3))
+def test_arrays_sent_as_buffers_round_trip_as_the_base64_ones_do(x, big):
+    value = [x, *(BIG[k] for k in big)]
+    buffers = []
+    record = wire(checks.encode(value, buffers=buffers))
+    inline = wire(checks.encode(value))
+    if record["t"] == "refused":  # over the budget (three samples are 4 MiB as base64): refused both ways
+        assert inline == record and buffers == []
+        return
+    assert len(buffers) == len(big) and all(type(b) is bytes for b in buffers)
+    assert same(checks.decode(record, buffers=buffers), value)
+    assert same(checks.decode(inline), value)
+    assert len(json.dumps(record)) < 1000 + len(json.dumps(wire(checks.encode(x))))  # the large arrays are not in it
+
+
+def test_small_arrays_and_refused_values_leave_no_buffer():
+    buffers = []
+    assert "b64" in checks.encode(np.zeros(checks.BUFFER_BYTES // 8 - 1), buffers=buffers) and buffers == []
+    # the first array fits, the string does not: the whole value is refused and nothing is left to send
+    refused = checks.encode([np.zeros(20_000), "x" * (5 << 20)], buffers=buffers)
+    assert refused == {"t": "refused", "why": "large", "type": "list"} and buffers == []
+    kept = checks.encode(np.ones(10_000), buffers=buffers)
+    assert kept["buf"] == 0 and len(buffers) == 1
+
+
+@pytest.mark.parametrize(
+    "ref, frames",
+    [
+        (True, [bytes(80)]),  # a bool is not an index
+        (-1, [bytes(80)]),
+        (1, [bytes(80)]),  # past the frames
+        (0, []),
+        (0, [bytes(79)]),  # one byte short of (10,) float64
+        (0, [bytes(88)]),
+        ("0", [bytes(80)]),
+        (0.0, [bytes(80)]),
+    ],
+)
+def test_a_forged_buffer_reference_is_malformed(ref, frames):
+    record = {"t": "ndarray", "dtype": "<f8", "shape": [10], "buf": ref}
+    with pytest.raises(ValueError, match="malformed probe data"):
+        checks.decode(record, buffers=frames)
+    outcome = {"modules": [], "warnings": [], "args_digest": "", "value": record}
+    assert checks.judge(outcome, np.zeros(10), buffers=frames) == "its result could not be read back"
+    assert checks.judge(outcome | {"value": record | {"buf": 0}}, np.zeros(10), buffers=[bytes(80)]) is None
+
+
 def test_round_trip_keeps_what_a_comparison_needs():
     for x in (10**400, -(10**400), "\ud83d", "a\udc80b", np.float32(np.nan), np.array([np.inf, -0.0], ">f8")):
         assert same(checks.decode(wire(checks.encode(x))), x)

@@ -70,11 +70,12 @@ def plain_json(tree):
     return root[0]
 
 
-def verdict(outputs, sealed, cell_errors=None):
+def verdict(outputs, sealed, cell_errors=None, buffers=()):
     """Judge a probe cell's outputs against its ``Sealed`` cases: None if all pass, else the first failure.
 
     ``cell_errors`` maps a name to what happened to the cell meant to define
-    it, for a case that fails because that name is undefined.
+    it, for a case that fails because that name is undefined; ``buffers`` are
+    the raw frames the record came with.
     """
     records = [
         o
@@ -107,7 +108,7 @@ def verdict(outputs, sealed, cell_errors=None):
             if any(str(name).endswith("MemoryError") for name in error.get("mro") or []):
                 return checks.failure(case.fn, case.args, "it ran out of memory (the kernel's memory cap)", case.msg)
         args_digest = checks.digest([case.args, case.kwargs])
-        why = checks.judge(outcome, case.expect, case.rtol, case.atol, args_digest)
+        why = checks.judge(outcome, case.expect, case.rtol, case.atol, args_digest, buffers=buffers)
         if why:
             return checks.failure(case.fn, case.args, why, case.msg)
     return None
@@ -134,7 +135,7 @@ class JudgeTests(NbGraderPreprocessor):
             elif gid in graded.too_large:
                 why = too_large(graded.too_large[gid], self.max_record_bytes)
             else:
-                why = verdict(cell.get("outputs", []), sealed, graded.cell_errors)
+                why = verdict(cell.get("outputs", []), sealed, graded.cell_errors, graded.buffers.get(gid, ()))
             why = None if why is None else bounded_text(why)
             cell.source = sealed.source
             cell.outputs = [] if why is None else [_error_output(why)]

@@ -262,6 +262,7 @@ class ProbeExecute(Execute):
         # the second run: from the start, in a new kernel, without the cells that hit a limit
         self._skip = set(self._blamed)
         self._graded.too_large.clear()
+        self._graded.buffers.clear()
         for cell in nb.cells:
             if cell.cell_type == "code":
                 cell.outputs, cell.execution_count = [], None
@@ -297,6 +298,15 @@ class ProbeExecute(Execute):
         self._outgrown = OUTGROWN
         if self.km is not None:
             kill_now(self.km)
+
+    def _lost(self, limit):
+        """Why zmq closed a channel: a message over its ``limit``, unless a cap of the sandbox stopped the kernel.
+
+        A kernel that dies closes its connections too; when the supervisor
+        killed it (its cause file says which cap), that cap is the reason.
+        """
+        hit = limit_hit(self.km) if self.km is not None else None
+        return f"was stopped by its sandbox: {hit}" if hit else _too_big(limit)
 
     def _died(self):
         """Why the kernel died, as the end of "its cell ...": the cap that stopped it when its supervisor says."""
@@ -377,7 +387,7 @@ class ProbeExecute(Execute):
         if self._bound_by == "notebook":
             raise LimitExceeded(out_of_time(self._graded.time_limit, f"{describe(index, cell)} was running"))
         if lost := self.kc.lost_channel():
-            await self._lose(index, _too_big(lost))
+            await self._lose(index, self._lost(lost))
         limit = f"timed out after {self.timeout:g} s (the per-cell time limit)"
         await self._interrupt()
         end = monotonic() + self.interrupt_grace
@@ -407,7 +417,7 @@ class ProbeExecute(Execute):
         except DeadKernelError:
             raise _KernelLost(cell_index, self._kill_reason or self._died()) from None
         if self._kill_reason is None and (lost := self.kc.lost_channel()):
-            self._kill(_too_big(lost))
+            self._kill(self._lost(lost))
         if self._kill_reason is not None:
             await self._lose(cell_index, self._kill_reason)
         self._after(cell, cell_index)
@@ -464,6 +474,7 @@ class ProbeExecute(Execute):
                 self._graded.too_large[gid] = size
                 return False
             self._records_bytes += size
+            self._graded.buffers[gid] = [bytes(b) for b in msg.get("buffers") or []]
         else:
             self._output_bytes += size
             if self._output_bytes > self.max_output_bytes:

@@ -8,8 +8,9 @@ that a reader finds the whole hand-over here:
 - ``FlagReferenceImports`` writes ``flagged`` (tests whose answer imports the reference);
 - ``SealTests`` writes ``sealed`` (each test's cases, nonce and trusted source);
 - ``ProbeExecute`` reads ``sealed`` (to know the probe cells) and writes ``guilty`` (tests a
-  cell that hit a limit costs), ``too_large`` (results refused for their size) and
-  ``cell_errors`` (why a name may be undefined: its cell failed);
+  cell that hit a limit costs), ``too_large`` (results refused for their size),
+  ``buffers`` (the arrays a record sent as raw frames) and ``cell_errors`` (why a
+  name may be undefined: its cell failed);
 - ``JudgeTests`` reads all of these and writes ``verdicts``.
 
 The notebook's clock (``deadline``) is started by whoever starts grading it
@@ -59,6 +60,7 @@ class GradingState:
     verdicts: dict = field(default_factory=dict)  # test grade_id -> failure message, or None when it passed
     guilty: dict = field(default_factory=dict)  # test grade_id -> why its cell's limit costs it its points
     too_large: dict = field(default_factory=dict)  # test grade_id -> bytes of a result too large to keep
+    buffers: dict = field(default_factory=dict)  # test grade_id -> the raw frames (bytes) its record came with
     cell_errors: dict = field(default_factory=dict)  # name -> what happened to the cell meant to define it
     deadline: float | None = None  # time.monotonic() by which the notebook must be graded
     time_limit: float = 0.0  # the notebook time limit (seconds) the deadline comes from
