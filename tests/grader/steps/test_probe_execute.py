@@ -272,3 +272,12 @@ def test_the_client_says_when_the_kernel_died_before_it_was_ready():
     finally:
         kc.stop_channels()
         kernel.shut_down(km)
+
+
+def test_a_channel_closed_by_a_kernel_its_sandbox_stopped_is_blamed_on_that_cap(tmp_path):
+    """A killed kernel closes its connections too: the supervisor's cause file, when there is one, says why."""
+    step = ProbeExecute(config=as_config(Limits()))
+    step.km = kernel.SandboxKernelManager(config=as_config(Limits(), kernel_dir=str(tmp_path)))
+    assert step._lost(17 << 20) == "sent a message larger than the 17 MiB the grader accepts"
+    (tmp_path / "limit-hit").write_text("the notebook started too many processes (more than 128)\n")
+    assert step._lost(17 << 20) == "was stopped by its sandbox: the notebook started too many processes (more than 128)"
