@@ -262,8 +262,7 @@ def encode(x, limit=MAX_VALUE_BYTES, buffers=None):
     message (base64 and the JSON around it took 0.2 s of CPU for the 12 MB of
     samples of 03_initialization).
     """
-    if buffers is not None:
-        kept = len(buffers)
+    kept = len(buffers) if buffers is not None else 0
     try:
         return _encode(x, 0, [limit], False, buffers)
     except _Refused as e:

@@ -14,7 +14,8 @@ grows past what it was when the kernel started plus ``limits.GROWTH_BYTES``
 for each notebook the process is grading at that moment (a Dask worker may
 grade several in threads), the thread calls ``kill`` once: the kernel dies,
 zmq drops the unfinished message, and its memory is given back. A correct
-notebook grows the grader by 30 MiB at most (03_initialization's results).
+notebook grows the grader by about 30 MiB (measured: 22-32 MiB with
+03_initialization's results, the largest).
 """
 
 import contextlib
@@ -33,18 +34,15 @@ _LOCK = threading.Lock()
 def guarded(kill, growth=GROWTH_BYTES, every=EVERY):
     """Within the block, call ``kill()`` (in another thread, once) if this process outgrows its start by ``growth``.
 
-    Yields a list that is empty until ``kill`` was called, then holds the
-    resident bytes that made it be called. The allowance is ``growth`` for
-    each block open at that moment in the process.
+    The allowance is ``growth`` for each block open at that moment in the
+    process.
     """
     me = psutil.Process()
-    start, tripped, stop = me.memory_info().rss, [], threading.Event()
+    start, stop = me.memory_info().rss, threading.Event()
 
     def watch():
         while not stop.wait(every):
-            rss = me.memory_info().rss
-            if rss > start + _ACTIVE[0] * growth:
-                tripped.append(rss)
+            if me.memory_info().rss > start + _ACTIVE[0] * growth:
                 kill()
                 return
 
@@ -53,7 +51,7 @@ def guarded(kill, growth=GROWTH_BYTES, every=EVERY):
     watcher = threading.Thread(target=watch, name="nnbasics-memory-guard", daemon=True)
     watcher.start()
     try:
-        yield tripped
+        yield
     finally:
         stop.set()
         watcher.join()

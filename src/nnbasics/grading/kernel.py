@@ -286,18 +286,10 @@ class SandboxProvisioner(LocalProvisioner):
 
     async def kill(self, restart=False):
         """Kill the kernel's whole tree: its process group, what left it (cgroups), or (Windows) its descendants."""
-        tree = []
-        if not hasattr(os, "killpg") and self.pid:  # no process groups: killing the supervisor alone leaves the kernel
-            try:
-                tree = psutil.Process(self.pid).children(recursive=True)
-            except psutil.Error:
-                pass
+        # no process groups: killing the supervisor alone would leave the kernel
+        tree = [] if hasattr(os, "killpg") else _descendants(self.pid)
         await super().kill(restart=restart)
-        for p in tree:
-            try:
-                p.kill()
-            except psutil.Error:
-                pass
+        _kill_all(tree)
         caps.kill_cgroups(self.parent.kernel_dir)
 
     async def poll(self):
@@ -323,23 +315,33 @@ class SandboxProvisioner(LocalProvisioner):
             shutil.rmtree(self.parent.kernel_dir, ignore_errors=True)
 
 
+def _descendants(pid):
+    """The processes ``pid`` started, recursively (none if it is gone or unknown)."""
+    try:
+        return psutil.Process(pid).children(recursive=True) if pid else []
+    except psutil.Error:
+        return []
+
+
+def _kill_all(processes):
+    for p in processes:
+        with contextlib.suppress(psutil.Error):  # it ended meanwhile
+            p.kill()
+
+
 def kill_now(km):
-    """Kill ``km``'s kernel and what it started, from any thread (the provisioner's own ``kill`` runs in its loop)."""
+    """Kill the kernel's tree as ``SandboxProvisioner.kill`` does, from any thread (that one is a coroutine of its loop)."""
     provisioner = km.provisioner
-    if provisioner is None or not getattr(provisioner, "pid", None):
+    pid = getattr(provisioner, "pid", None)
+    if not pid:
         return
     if hasattr(os, "killpg") and provisioner.pgid:  # launched in a session of its own: it leads its process group
         with contextlib.suppress(OSError):
             os.killpg(provisioner.pgid, signal.SIGKILL)
     else:
-        try:
-            root = psutil.Process(provisioner.pid)
-            tree = [root, *root.children(recursive=True)]
-        except psutil.Error:
-            tree = []
-        for p in tree:
-            with contextlib.suppress(psutil.Error):
-                p.kill()
+        _kill_all(_descendants(pid))
+        with contextlib.suppress(psutil.Error):  # it ended meanwhile
+            psutil.Process(pid).kill()
     caps.kill_cgroups(km.kernel_dir)
 
 

@@ -87,7 +87,7 @@ def zmq_bound():
 
 
 # how much the grader's memory may grow while a kernel runs (``guard.py``): a full queue of the largest messages
-# (``zmq_bound``), the results kept, and a message being read (its frames and its decoded JSON); about 155 MiB
+# (``zmq_bound``), the results kept, and a message being read (its frames and its decoded JSON): 154 MiB
 GROWTH_BYTES = zmq_bound() + MAX_RECORDS_BYTES + 2 * MAX_MESSAGE_BYTES
 
 

@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from jupyter_client.utils import run_sync
 
-from nnbasics.grading import kernel
+from nnbasics.grading import caps, kernel
 from nnbasics.grading.limits import Limits, as_config
 from nnbasics.grading.steps import JudgeTests, LimitExceeded, ProbeExecute, Sealed, probe_source, record_cases, state
 from nnbasics.grading.steps.probe_execute import BoundedKernelClient
@@ -279,5 +279,5 @@ def test_a_channel_closed_by_a_kernel_its_sandbox_stopped_is_blamed_on_that_cap(
     step = ProbeExecute(config=as_config(Limits()))
     step.km = kernel.SandboxKernelManager(config=as_config(Limits(), kernel_dir=str(tmp_path)))
     assert step._lost(17 << 20) == "sent a message larger than the 17 MiB the grader accepts"
-    (tmp_path / "limit-hit").write_text("the notebook started too many processes (more than 128)\n")
+    (tmp_path / caps.CAUSE_FILE).write_text("the notebook started too many processes (more than 128)\n")
     assert step._lost(17 << 20) == "was stopped by its sandbox: the notebook started too many processes (more than 128)"

@@ -299,21 +299,19 @@ class ProbeExecute(Execute):
         if self.km is not None:
             kill_now(self.km)
 
-    def _lost(self, limit):
-        """Why zmq closed a channel: a message over its ``limit``, unless a cap of the sandbox stopped the kernel.
-
-        A kernel that dies closes its connections too; when the supervisor
-        killed it (its cause file says which cap), that cap is the reason.
-        """
+    def _stopped(self):
+        """ "was stopped by its sandbox: ..." when the kernel's supervisor wrote which cap stopped it, else None."""
         hit = limit_hit(self.km) if self.km is not None else None
-        return f"was stopped by its sandbox: {hit}" if hit else _too_big(limit)
+        return f"was stopped by its sandbox: {hit}" if hit else None
+
+    def _lost(self, limit):
+        """Why zmq closed a channel: a message over its ``limit``, unless a cap of the sandbox stopped the kernel
+        (a kernel that dies closes its connections too)."""
+        return self._stopped() or _too_big(limit)
 
     def _died(self):
-        """Why the kernel died, as the end of "its cell ...": the cap that stopped it when its supervisor says."""
-        if self._outgrown:
-            return self._outgrown
-        hit = limit_hit(self.km) if self.km is not None else None
-        return f"was stopped by its sandbox: {hit}" if hit else DIED
+        """Why the kernel died, as the end of "its cell ...": the guard's or the supervisor's reason when they have one."""
+        return self._outgrown or self._stopped() or DIED
 
     def create_kernel_manager(self):
         km = super().create_kernel_manager()
