@@ -56,3 +56,50 @@ def test_a_worker_stopped_while_sending_its_result_still_delivers_it(command, gr
         pytest.fail("the pool's reader waited for ever for the rest of a result cut short")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == [str(256 << 20)]
+
+
+INTERRUPTED_RUN = """
+import sys, threading
+from concurrent.futures.process import _ExecutorManagerThread
+from pathlib import Path
+import psutil
+from nnbasics.grading import classmode
+from nnbasics.grading.limits import Limits
+from nnbasics.grading.material import material
+
+tasks = [classmode.Task(sub) for sub in classmode.scan(Path(sys.argv[1]))]
+
+def on_result(task, entry):  # Ctrl-C as the first result is saved, while the other worker still grades
+    raise KeyboardInterrupt
+
+try:
+    classmode.run_local(tasks, 2, Limits(), material(), on_result)
+except KeyboardInterrupt:
+    pass
+print(sum(isinstance(t, _ExecutorManagerThread) and t.is_alive() for t in threading.enumerate()))
+print(sum(p.status() != psutil.STATUS_ZOMBIE for p in psutil.Process().children(recursive=True)))
+"""
+
+
+@pytest.mark.slow
+def test_an_interrupted_local_run_has_ended_its_pool_before_the_interpreter_exits(tmp_path, grader_env):
+    # The pool's manager thread used to be left running: Python 3.11's exit hook could then write to the wake-up
+    # pipe the thread was closing, and grade-class printed a traceback (OSError: Bad file descriptor) after its
+    # interrupted line. Here the other worker is still busy (a cell sleeps) when the interrupt comes.
+    import nbformat
+    from testkit.notebooks import solved, write
+
+    slow = solved("01_neuron")
+    slow.cells.insert(1, nbformat.v4.new_code_cell("import time\ntime.sleep(4)"))
+    write(solved("01_neuron"), tmp_path / "submitted" / "s0" / "01_neuron" / "01_neuron.ipynb")
+    write(slow, tmp_path / "submitted" / "s1" / "01_neuron" / "01_neuron.ipynb")
+    proc = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED_RUN, str(tmp_path / "submitted")],
+        env=grader_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["0", "0"], "the pool's manager thread, or a worker, outlived the interrupted run"
+    assert "Traceback" not in proc.stderr, proc.stderr

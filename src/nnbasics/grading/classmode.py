@@ -471,8 +471,13 @@ def _run_local(tasks, jobs, limits, expected, on_result, run):
                 else:
                     queue.insert(0, task)
             pool.shutdown(wait=False, cancel_futures=True)
-        except BaseException:  # Ctrl-C, SIGTERM: the caller stops the workers (and their kernels)
+        except BaseException:  # Ctrl-C, SIGTERM: stop the workers (and their kernels), then wait for the pool's end
             pool.shutdown(wait=False, cancel_futures=True)
+            with signals_held():
+                stop_children()
+                # Its manager thread closes its wake-up pipe now, not while the interpreter's exit hook writes to it:
+                # on Python 3.11 that race printed a traceback (OSError: Bad file descriptor) after the stop's line.
+                pool.shutdown()
             raise
         else:
             pool.shutdown()
