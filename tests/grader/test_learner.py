@@ -97,7 +97,8 @@ STAND_INS = """
 import sys
 import nnbasics.grading  # installs the stand-ins before nbgrader is imported
 import nbgrader.api, nbgrader.preprocessors, nbgrader.converters.autograde
-heavy = ["jupyter_server", "setuptools", "requests", "yaml", "arrow", "rfc3986_validator", "nbgrader.exchange", "nbgrader.apps"]
+heavy = ["jupyter_server", "setuptools", "requests", "yaml", "arrow", "rfc3986_validator", "rfc3339_validator", "six",
+         "nbgrader.exchange", "nbgrader.apps"]
 print("loaded:", [m for m in heavy if type(sys.modules.get(m)).__name__ == "module"])
 # each stand-in still gives the real thing when used
 import yaml, requests
@@ -116,6 +117,8 @@ with tempfile.TemporaryDirectory() as tmp:
 assert type(sys.modules["setuptools.archive_util"]).__name__ == "module"  # the real one, from then on
 import jsonschema
 assert jsonschema.FormatChecker().conforms("http://a.b/c", "uri") and not jsonschema.FormatChecker().conforms("x y", "uri")
+checker = jsonschema.FormatChecker()
+assert checker.conforms("2026-12-04T02:10:39Z", "date-time") and not checker.conforms("2026-13-04T02:10:39Z", "date-time")
 from nbgrader.server_extensions.formgrader import load_jupyter_server_extension
 assert callable(load_jupyter_server_extension)
 print("ok")

@@ -341,7 +341,12 @@ def _import_grading():
     notebook graded here needs all of it too. The cycle collector, if
     ``nnbasics grade`` paused it, resumes with all of that frozen.
     """
+    # encodings.utf_8_sig, sqlite3 and numpy.random (the checks' generators): each worker imported them again
+    import encodings.utf_8_sig  # noqa: F401
+    import sqlite3  # noqa: F401
+
     import nbformat
+    import numpy.random  # noqa: F401
     import sqlalchemy.dialects.sqlite  # noqa: F401  (imported by the first gradebook opened: 15 ms a worker)
     from sqlalchemy.orm import configure_mappers
 
