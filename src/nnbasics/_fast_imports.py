@@ -56,7 +56,7 @@ DEFERRED = {
     "nbgrader.server_extensions.formgrader.formgrader": ("load_jupyter_server_extension",),
     "setuptools.archive_util": ("unpack_archive", "unpack_tarfile", "unpack_zipfile"),
     "rfc3986_validator": ("validate_rfc3986",),  # compiles its URI grammar at import
-    "rfc3339_validator": ("validate_rfc3339",),  # and six with it: a twentieth of jsonschema's import
+    "rfc3339_validator": ("validate_rfc3339",),  # and six: 5 ms, a thirtieth of jsonschema's import
 }
 
 

@@ -12,6 +12,7 @@ import pytest
 from testkit.notebooks import REPO, digest, released, solved, write
 
 from nnbasics._env import scripts_dir
+from nnbasics.assignments import ASSIGNMENTS
 
 
 def _run(argv, env, cwd):
@@ -116,8 +117,8 @@ with tempfile.TemporaryDirectory() as tmp:
     assert pathlib.Path(tmp, "out", "x", "y.txt").read_text() == "unpacked"
 assert type(sys.modules["setuptools.archive_util"]).__name__ == "module"  # the real one, from then on
 import jsonschema
-assert jsonschema.FormatChecker().conforms("http://a.b/c", "uri") and not jsonschema.FormatChecker().conforms("x y", "uri")
 checker = jsonschema.FormatChecker()
+assert checker.conforms("http://a.b/c", "uri") and not checker.conforms("x y", "uri")
 assert checker.conforms("2026-12-04T02:10:39Z", "date-time") and not checker.conforms("2026-13-04T02:10:39Z", "date-time")
 from nbgrader.server_extensions.formgrader import load_jupyter_server_extension
 assert callable(load_jupyter_server_extension)
@@ -275,3 +276,28 @@ def test_the_program_waits_for_a_thread_that_is_not_a_daemon_as_a_normal_exit_do
     assert proc.returncode == 5
     assert proc.stdout == "xxx\n"
     assert "thread done\n" in proc.stderr and "exit handler ran\n" in proc.stderr
+
+
+WORKER_IMPORTS = """
+import json, sys
+from pathlib import Path
+from nnbasics.grading import grade, gradebook
+from nnbasics.grading.limits import Limits
+gradebook.template_gradebook()  # what grade_all does before its workers fork
+grade._import_grading()
+before = set(sys.modules)
+with grade.run_folder():
+    entries = [grade.grade_one((p, Path(p).read_bytes()), Limits()) for p in sys.argv[1:]]
+scores = [[e["status"], e["score"] == e["max_score"] > 0] for e in entries]
+print(json.dumps([scores, sorted(set(sys.modules) - before)]))
+"""
+
+
+def test_a_forked_worker_imports_nothing_of_its_own(tmp_path, grader_env):
+    """All that grading imports is imported before the workers fork: each would otherwise import it again."""
+    paths = [str(write(solved(a), tmp_path / f"{a}.ipynb")) for a in ASSIGNMENTS]
+    proc = _run([sys.executable, "-c", WORKER_IMPORTS, *paths], grader_env, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    scores, imported = json.loads(proc.stdout.splitlines()[-1])
+    assert scores == [["graded", True]] * 5  # every solved notebook graded, with full marks
+    assert imported == []

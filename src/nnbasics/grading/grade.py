@@ -338,10 +338,11 @@ def _import_grading():
     (most of a second of CPU each), configure SQLAlchemy's mappers again,
     build nbformat's schema validator (40 ms) and read the five source
     notebooks to tell which exercise its notebook is. One
-    notebook graded here needs all of it too. The cycle collector, if
-    ``nnbasics grade`` paused it, resumes with all of that frozen.
+    notebook graded here needs all of it too, and the modules that grading
+    imports on first use (``encodings.utf_8_sig``, ``sqlite3``, the checks'
+    ``numpy.random``): a worker imports nothing of its own. The cycle
+    collector, if ``nnbasics grade`` paused it, resumes with all of that frozen.
     """
-    # encodings.utf_8_sig, sqlite3 and numpy.random (the checks' generators): each worker imported them again
     import encodings.utf_8_sig  # noqa: F401
     import sqlite3  # noqa: F401
 
