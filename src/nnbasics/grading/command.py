@@ -78,13 +78,29 @@ def _redelivering(previous):
     def hook(unraisable):
         if isinstance(unraisable.exc_value, KeyboardInterrupt):
             signum = signal.SIGTERM if isinstance(unraisable.exc_value, Terminated) else signal.SIGINT
-            # from another thread: raised here, the handler's exception would end in this hook, and be lost again
-            threading.Thread(target=signal.raise_signal, args=(signum,), daemon=True).start()
+            # from another thread, once this hook has returned: a handler run while it runs (even inside
+            # Thread.start, which waits for the thread) would raise in the hook, and the stop be lost again
+            args = (signum, hook.__code__, threading.main_thread().ident)
+            threading.Thread(target=_raise_once_left, args=args, daemon=True).start()
         else:
             previous(unraisable)
 
     hook.redelivers = True
     return hook
+
+
+def _raise_once_left(signum, code, thread_id):
+    """Raise ``signum`` once the thread ``thread_id``, which runs Python's signal handlers, is out of ``code``."""
+    while _inside(code, thread_id):
+        time.sleep(0.001)
+    signal.raise_signal(signum)
+
+
+def _inside(code, thread_id):
+    frame = sys._current_frames().get(thread_id)
+    while frame is not None and frame.f_code is not code:
+        frame = frame.f_back
+    return frame is not None
 
 
 def _usage(message):
