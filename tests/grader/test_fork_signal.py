@@ -100,14 +100,18 @@ def test_a_signal_while_the_pool_forks_stops_the_command_without_a_traceback(com
 
 
 # A signal taken in a finalizer, where CPython prints the handler's exception as "ignored" and drops it.
-IN_A_FINALIZER = """
+FINALIZED = """
 import os, signal, sys
-from nnbasics.grading.classmode import Interrupts
 
 class Finalized:
     def __del__(self):
         os.kill(os.getpid(), getattr(signal, sys.argv[1]))
         sum(n for n in range(3))  # a call: the handler runs here at the latest, still in the finalizer
+"""
+IN_A_FINALIZER = (
+    FINALIZED
+    + """
+from nnbasics.grading.classmode import Interrupts
 
 with Interrupts() as interrupts:
     Finalized()
@@ -118,23 +122,21 @@ with Interrupts() as interrupts:
     except KeyboardInterrupt as e:
         print("raised", type(e).__name__)
 """
+)
 
 
 # nnbasics grade's way with a signal taken in a finalizer: its unraisable hook delivers the signal again. The
 # hook is kept running for half a second (Thread.start made slow), as a busy machine can keep it: the signal
 # delivered again must not be handled inside the hook, where its exception would be dropped a second time.
-IN_A_FINALIZER_OF_GRADE = """
-import os, signal, sys, threading, time
+IN_A_FINALIZER_OF_GRADE = (
+    FINALIZED
+    + """
+import threading, time
 from nnbasics.grading import command
 
 command.stop_on_sigterm()
 start = threading.Thread.start
 threading.Thread.start = lambda self: (start(self), time.sleep(0.5))
-
-class Finalized:
-    def __del__(self):
-        os.kill(os.getpid(), getattr(signal, sys.argv[1]))
-        sum(n for n in range(3))
 
 try:
     Finalized()
@@ -145,6 +147,7 @@ try:
 except KeyboardInterrupt as e:
     print("raised", type(e).__name__)
 """
+)
 
 
 @pytest.mark.parametrize("signame, raised", [("SIGINT", "KeyboardInterrupt"), ("SIGTERM", "Terminated")])
