@@ -139,8 +139,7 @@ start = threading.Thread.start
 threading.Thread.start = lambda self: (start(self), time.sleep(0.5))
 
 try:
-    Finalized()
-    print("went on", flush=True)
+    Finalized()  # the signal may come at any moment from here on: only what the handler raises is printed
     for _ in range(500):
         time.sleep(0.01)
     print("not stopped")
@@ -151,10 +150,14 @@ except KeyboardInterrupt as e:
 
 
 @pytest.mark.parametrize("signame, raised", [("SIGINT", "KeyboardInterrupt"), ("SIGTERM", "Terminated")])
-@pytest.mark.parametrize("script", [IN_A_FINALIZER, IN_A_FINALIZER_OF_GRADE], ids=["grade-class", "grade"])
-def test_a_signal_dropped_in_a_finalizer_is_raised_later_and_nothing_printed(script, signame, raised, grader_env):
+@pytest.mark.parametrize(
+    "script, before", [(IN_A_FINALIZER, "went on\n"), (IN_A_FINALIZER_OF_GRADE, "")], ids=["grade-class", "grade"]
+)
+def test_a_signal_dropped_in_a_finalizer_is_raised_later_and_nothing_printed(
+    script, before, signame, raised, grader_env
+):
     """grade-class raises it when its next held block ends; grade once its unraisable hook has returned."""
     run = [sys.executable, "-c", script, signame]
     proc = subprocess.run(run, env=grader_env, capture_output=True, text=True, timeout=60)
     assert proc.stderr == ""
-    assert proc.stdout.split("\n")[:2] == ["went on", f"raised {raised}"]
+    assert proc.stdout == f"{before}raised {raised}\n"
